@@ -1,0 +1,78 @@
+"""Quantities and hyper-parameters that several optimizers share, defined once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tutor.engine import symbols as s
+from tutor.engine.formula import Expr
+from tutor.engine.spec import DECAY_RATE, NON_NEGATIVE, POSITIVE, Hyper, Hyperparameter, Quantity
+
+
+def is_on(hp: Hyper, name: str) -> bool:
+    """Whether a hyper-parameter is non-zero (for any configuration of a batch)."""
+    return bool(np.any(np.asarray(hp[name]) != 0))
+
+
+def lr(default: float) -> Hyperparameter:
+    return Hyperparameter(
+        "lr", s.LR, default, "learning rate: how far each step moves", POSITIVE, "lr"
+    )
+
+
+def eps(default: float, where: str) -> Hyperparameter:
+    return Hyperparameter(
+        "eps", s.EPS, default, f"small constant added {where} to avoid division by zero",
+        NON_NEGATIVE, "eps",
+    )
+
+
+def weight_decay(default: float, how: str) -> Hyperparameter:
+    return Hyperparameter(
+        "weight_decay", s.WEIGHT_DECAY, default, f"weight decay coefficient ({how})",
+        NON_NEGATIVE, "weight_decay",
+    )
+
+
+def beta(index: int, default: float, what: str) -> Hyperparameter:
+    symbol = s.BETA1 if index == 1 else s.BETA2
+    return Hyperparameter(
+        f"beta{index}", symbol, default, f"decay rate of {what}", DECAY_RATE, f"betas[{index - 1}]"
+    )
+
+
+def flag(name: str, symbol: Any, description: str) -> Hyperparameter:
+    return Hyperparameter(name, symbol, False, description, torch_name=name)
+
+
+def gradient_used(hp: Hyper) -> Expr:
+    """The gradient later formulas read: ``g̃ₜ`` when weight decay is folded in, else ``gₜ``."""
+    return s.G_TILDE if is_on(hp, "weight_decay") else s.G
+
+
+DECAYED_GRADIENT = Quantity(
+    "g_decayed",
+    s.G_TILDE,
+    lambda hp, t: s.G + s.WEIGHT_DECAY * s.THETA,
+    "gradient with L2 weight decay folded in, as torch.optim does for this optimizer",
+    when=lambda hp: is_on(hp, "weight_decay"),
+)
+
+THETA_NEXT = Quantity(
+    "theta_next",
+    s.THETA_NEXT,
+    lambda hp, t: s.THETA - s.UPDATE,
+    "the new parameters",
+)
+
+
+def update(formula: Any, description: str) -> Quantity:
+    """The step ``Δθₜ`` that is subtracted from the parameters."""
+    return Quantity("update", s.UPDATE, formula, description)
+
+
+__all__ = [
+    "DECAYED_GRADIENT", "NON_NEGATIVE", "THETA_NEXT", "gradient_used", "is_on", "update",
+]
