@@ -31,7 +31,8 @@ class ExpressionError(TutorError):
 
     def __init__(self, text: str, reason: str, column: int | None = None) -> None:
         where = f" at column {column}" if column is not None else ""
-        super().__init__(f"expression {text!r}: {reason}{where}")
+        shown = text if len(text) <= 60 else text[:57] + "…"
+        super().__init__(f"expression {shown!r}: {reason}{where}")
         self.text = text
         self.reason = reason
         self.column = column

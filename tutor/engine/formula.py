@@ -170,7 +170,9 @@ class BinOp(Expr):
     def symbols(self) -> frozenset[str]:
         return self.left.symbols() | self.right.symbols()
 
-    def _operands(self, render: Callable[[Expr], str]) -> tuple[str, str]:
+    def _operands(
+        self, render: Callable[[Expr], str], bracket: Callable[[str], str]
+    ) -> tuple[str, str]:
         # Right operands of - and / need brackets at equal precedence; ** is right-associative.
         left_needs = self.left.precedence < self.precedence or (
             self.op == "**" and self.left.precedence <= self.precedence
@@ -179,10 +181,10 @@ class BinOp(Expr):
             self.op in ("-", "/") and self.right.precedence <= self.precedence
         )
         left, right = render(self.left), render(self.right)
-        return (f"({left})" if left_needs else left, f"({right})" if right_needs else right)
+        return (bracket(left) if left_needs else left, bracket(right) if right_needs else right)
 
     def plain(self, values: Mapping[str, Any] | None = None, fmt: ValueFormatter = str) -> str:
-        left, right = self._operands(lambda e: e.plain(values, fmt))
+        left, right = self._operands(lambda e: e.plain(values, fmt), lambda x: f"({x})")
         if self.op == "**":
             return f"{left}{_superscript(right)}"
         symbol = {"+": " + ", "-": " − ", "*": "·", "/": " / "}[self.op]
@@ -191,13 +193,13 @@ class BinOp(Expr):
     def latex(self, values: Mapping[str, Any] | None = None, fmt: ValueFormatter = str) -> str:
         if self.op == "/":
             return rf"\frac{{{self.left.latex(values, fmt)}}}{{{self.right.latex(values, fmt)}}}"
+        left, right = self._operands(
+            lambda e: e.latex(values, fmt), lambda x: rf"\left({x}\right)"
+        )
         if self.op == "**":
-            base = self.left.latex(values, fmt)
-            if self.left.precedence <= _PREC_POW or values is not None:
-                base = rf"\left({base}\right)"
-            return f"{base}^{{{self.right.latex(values, fmt)}}}"
-        left, right = self._operands(lambda e: e.latex(values, fmt))
-        left = left.replace("(", r"\left(", 1) if left.startswith("(") else left
+            if values is not None and not left.startswith(r"\left("):
+                left = rf"\left({left}\right)"
+            return f"{left}^{{{right}}}"
         symbol = {"+": " + ", "-": " - ", "*": r" \cdot "}[self.op]
         return f"{left}{symbol}{right}"
 
@@ -215,14 +217,13 @@ class Neg(Expr):
     def symbols(self) -> frozenset[str]:
         return self.operand.symbols()
 
-    def _inner(self, text: str) -> str:
-        return f"({text})" if self.operand.precedence <= _PREC_NEG else text
-
     def plain(self, values: Mapping[str, Any] | None = None, fmt: ValueFormatter = str) -> str:
-        return "−" + self._inner(self.operand.plain(values, fmt))
+        text = self.operand.plain(values, fmt)
+        return "−" + (f"({text})" if self.operand.precedence <= _PREC_NEG else text)
 
     def latex(self, values: Mapping[str, Any] | None = None, fmt: ValueFormatter = str) -> str:
-        return "-" + self._inner(self.operand.latex(values, fmt))
+        text = self.operand.latex(values, fmt)
+        return "-" + (rf"\left({text}\right)" if self.operand.precedence <= _PREC_NEG else text)
 
 
 _FUNCTIONS: dict[str, tuple[Callable[..., Any], str, str]] = {

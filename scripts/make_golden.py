@@ -1,0 +1,369 @@
+"""Write tests/golden/torch_trajectories.json: reference trajectories recorded from torch.optim.
+
+Every case of the table below is run with ``torch.optim`` in float64 (single-tensor code path,
+``foreach=False``), and each step's parameters before the step, the gradient, the parameters
+after the step and every state tensor torch keeps (``exp_avg``, ``exp_avg_sq``,
+``max_exp_avg_sq``, ``momentum_buffer``, ``square_avg``, ``grad_avg``, ``sum``) are written out
+as exact floats. torch has no Lion, so Lion cases follow the paper's rule (Chen et al. 2023,
+Algorithm 2) written here with torch tensor operations.
+
+``tests/test_golden.py`` replays every case through `tutor`'s engine, without torch. This script
+deliberately does not import `tutor`: it is an independent reference.
+
+Run (only torch and the standard library are needed; the output is byte-for-byte stable)::
+
+    python scripts/make_golden.py
+
+Losses are written once as text and evaluated in torch by a small whitelist evaluator over
+Python's ``ast`` (parameter names, numbers, ``+ - * / **``, unary minus and the functions
+exp, log, sin, cos, tanh, sqrt); nothing is ever passed to ``eval``.
+
+Before writing, every case is checked to be well conditioned: a second run whose parameters are
+nudged by a relative 1e-13 after every step (imitating rounding errors) must stay within a
+relative 1e-11 of the first, so float64 rounding differences between torch and the engine cannot
+grow anywhere near the test's 1e-12 tolerance; and a Lion step's interpolation ``u`` must never
+be so close to 0 that its sign is a coin toss. The script stops with a message naming the case
+otherwise. It prints each case with its measured amplification.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import math
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+try:
+    import torch
+except ImportError:
+    sys.exit("make_golden.py needs torch (pip install torch); the test suite itself does not")
+
+OUTPUT = Path(__file__).resolve().parent.parent / "tests" / "golden" / "torch_trajectories.json"
+FORMAT_VERSION = 1
+
+# --------------------------------------------------------------------------------------------
+# Losses: text, parameter names (in the order of the parameter vector).
+
+LOSSES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "quadratic": ("(theta - 1)**2", ("theta",)),
+    "bowl": ("x**2 + 10*y**2", ("x", "y")),
+    "rosenbrock": ("(1 - x)**2 + 100*(y - x**2)**2", ("x", "y")),
+    "himmelblau": ("(x**2 + y - 11)**2 + (x + y**2 - 7)**2", ("x", "y")),
+    "logistic": ("log(1 + exp(-w)) + 0.1*w**2", ("w",)),
+    "wavy": ("sqrt(1 + x**2) + 0.5*y**2 + 0.3*sin(x)*cos(y) + 0.1*tanh(x*y)", ("x", "y")),
+}
+
+# --------------------------------------------------------------------------------------------
+# Cases: (optimizer, variant, torch hyper-parameters in torch's spelling, loss, start, steps).
+# Our hyper-parameters are derived from torch's by splitting ``betas`` into beta1 and beta2.
+# Every option of every optimizer is set to a non-default value in at least one case.
+
+CASES: list[tuple[str, str, dict[str, Any], str, list[float], int]] = [
+    # SGD: d = g (+ wd·θ); momentum buffer b₁ = g, bₜ = μb + (1 − τ)g; Nesterov g + μb.
+    ("sgd", "plain", {"lr": 0.1}, "quadratic", [2.0], 20),
+    ("sgd", "plain", {"lr": 0.005}, "himmelblau", [0.0, 0.0], 15),
+    ("sgd", "momentum", {"lr": 0.01, "momentum": 0.9}, "bowl", [3.0, 1.0], 12),
+    ("sgd", "momentum", {"lr": 2e-5, "momentum": 0.5}, "rosenbrock", [-1.2, 1.8], 30),
+    ("sgd", "dampening", {"lr": 0.02, "momentum": 0.9, "dampening": 0.5}, "bowl",
+     [3.0, 1.0], 12),
+    ("sgd", "nesterov", {"lr": 0.002, "momentum": 0.9, "nesterov": True}, "himmelblau",
+     [0.0, 0.0], 12),
+    ("sgd", "nesterov", {"lr": 0.1, "momentum": 0.5, "nesterov": True}, "logistic", [0.0], 15),
+    ("sgd", "weight_decay", {"lr": 0.1, "weight_decay": 0.1}, "quadratic", [0.3], 20),
+    ("sgd", "all", {"lr": 0.01, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05},
+     "wavy", [1.5, 1.2], 20),
+    ("sgd", "nesterov-weight_decay",
+     {"lr": 0.005, "momentum": 0.7, "nesterov": True, "weight_decay": 0.2}, "bowl",
+     [3.0, 1.0], 15),
+    # Adagrad: G = G + g², θ −= η/(1 + (t − 1)κ) · g/(√G + ε).
+    ("adagrad", "defaults", {}, "quadratic", [2.0], 20),
+    ("adagrad", "plain", {"lr": 0.3}, "himmelblau", [0.0, 0.0], 25),
+    ("adagrad", "lr_decay", {"lr": 0.5, "lr_decay": 0.1}, "bowl", [3.0, 1.0], 20),
+    ("adagrad", "weight_decay", {"lr": 0.01, "weight_decay": 0.01}, "rosenbrock",
+     [-1.2, 1.8], 30),
+    ("adagrad", "initial_accumulator_value", {"lr": 0.3, "initial_accumulator_value": 0.5},
+     "logistic", [0.0], 20),
+    ("adagrad", "eps", {"lr": 0.2, "eps": 0.1}, "quadratic", [2.0], 20),
+    ("adagrad", "all",
+     {"lr": 0.3, "lr_decay": 0.05, "weight_decay": 0.01, "initial_accumulator_value": 0.1,
+      "eps": 1e-6}, "wavy", [1.5, 1.2], 12),
+    # RMSprop: v = αv + (1 − α)g², centered ḡ, momentum buffer of g/(√v + ε).
+    ("rmsprop", "defaults", {}, "quadratic", [2.0], 30),
+    ("rmsprop", "plain", {"lr": 0.001}, "rosenbrock", [-1.2, 1.8], 30),
+    ("rmsprop", "centered", {"lr": 0.01, "centered": True}, "bowl", [3.0, 1.0], 30),
+    ("rmsprop", "momentum", {"lr": 0.001, "momentum": 0.9}, "himmelblau", [0.0, 0.0], 30),
+    ("rmsprop", "weight_decay", {"lr": 0.01, "weight_decay": 0.1}, "logistic", [0.0], 30),
+    ("rmsprop", "centered-momentum-weight_decay",
+     {"lr": 1e-4, "centered": True, "momentum": 0.5, "weight_decay": 0.01}, "rosenbrock",
+     [-1.2, 1.8], 30),
+    ("rmsprop", "alpha", {"lr": 0.01, "alpha": 0.9}, "bowl", [3.0, 1.0], 25),
+    ("rmsprop", "eps", {"lr": 0.03, "eps": 0.1}, "quadratic", [2.0], 20),
+    ("rmsprop", "all",
+     {"lr": 0.005, "alpha": 0.95, "eps": 1e-6, "weight_decay": 0.05, "momentum": 0.3,
+      "centered": True}, "wavy", [1.5, 1.2], 25),
+    # Adam: L2 decay folded into g; bias-corrected moments; amsgrad keeps the largest v.
+    ("adam", "defaults", {}, "quadratic", [2.0], 20),
+    ("adam", "plain", {"lr": 0.001}, "rosenbrock", [-1.2, 1.8], 40),
+    ("adam", "weight_decay", {"lr": 0.05, "weight_decay": 0.1}, "bowl", [3.0, 2.0], 30),
+    ("adam", "amsgrad", {"lr": 0.05, "amsgrad": True}, "himmelblau", [0.0, 0.0], 30),
+    ("adam", "amsgrad-weight_decay", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.05},
+     "logistic", [0.0], 30),
+    ("adam", "eps", {"lr": 0.05, "eps": 0.1}, "quadratic", [2.0], 20),
+    ("adam", "betas", {"lr": 0.05, "betas": (0.8, 0.99)}, "bowl", [3.0, 1.0], 25),
+    ("adam", "all",
+     {"lr": 0.02, "betas": (0.85, 0.995), "eps": 1e-6, "weight_decay": 0.01, "amsgrad": True},
+     "wavy", [1.5, 1.2], 30),
+    # AdamW: decoupled decay θ·(1 − ηλ) first (default λ = 0.01), then the Adam step.
+    ("adamw", "worked-example", {"lr": 0.1}, "quadratic", [2.0], 1),
+    ("adamw", "defaults", {"lr": 0.1}, "himmelblau", [0.0, 0.0], 25),
+    ("adamw", "weight_decay", {"lr": 0.05, "weight_decay": 0.1}, "bowl", [3.0, 2.0], 30),
+    ("adamw", "no_decay", {"lr": 0.1, "weight_decay": 0.0}, "quadratic", [2.0], 10),
+    ("adamw", "amsgrad", {"lr": 0.001, "amsgrad": True}, "rosenbrock", [-1.2, 1.8], 40),
+    ("adamw", "betas-eps", {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-4}, "logistic",
+     [0.0], 20),
+    ("adamw", "all",
+     {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.2, "amsgrad": True},
+     "wavy", [1.5, 1.2], 30),
+    # Lion (paper's Algorithm 2): u = β₁m + (1 − β₁)g; θ −= η(sign u + λθ); m = β₂m + (1 − β₂)g.
+    ("lion", "defaults", {}, "quadratic", [2.0], 20),
+    ("lion", "plain", {"lr": 0.02}, "bowl", [3.0, 1.0], 30),
+    ("lion", "weight_decay", {"lr": 0.05, "weight_decay": 0.1}, "himmelblau", [0.0, 0.0], 25),
+    ("lion", "betas", {"lr": 0.01, "betas": (0.95, 0.98)}, "rosenbrock", [-1.2, 3.0], 20),
+    ("lion", "all", {"lr": 0.03, "betas": (0.8, 0.95), "weight_decay": 0.1}, "logistic",
+     [0.0], 20),
+]
+
+# --------------------------------------------------------------------------------------------
+# The loss evaluator: a whitelist over Python's ast, never eval().
+
+_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "exp": torch.exp, "log": torch.log, "sin": torch.sin, "cos": torch.cos,
+    "tanh": torch.tanh, "sqrt": torch.sqrt,
+}
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+
+
+def evaluate(text: str, names: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """The loss ``text`` with each parameter name bound to a tensor; refuses anything else."""
+
+    def visit(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return visit(node.body)
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in names:
+            return names[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            return _BINARY[type(node.op)](visit(node.left), visit(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = visit(node.operand)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _FUNCTIONS
+            and len(node.args) == 1
+            and not node.keywords
+        ):
+            return _FUNCTIONS[node.func.id](torch.as_tensor(visit(node.args[0])))
+        raise ValueError(f"loss {text!r}: {ast.dump(node)} is not allowed")
+
+    result = visit(ast.parse(text, mode="eval"))
+    return torch.as_tensor(result)
+
+
+# --------------------------------------------------------------------------------------------
+# Optimizers.
+
+TORCH_OPTIMIZERS = {
+    "sgd": torch.optim.SGD,
+    "adagrad": torch.optim.Adagrad,
+    "rmsprop": torch.optim.RMSprop,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+}
+# Arguments that choose an implementation, not the algorithm.
+_IMPLEMENTATION = {"params", "foreach", "fused", "differentiable", "capturable"}
+LION_DEFAULTS: dict[str, Any] = {"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0}
+
+
+class Lion:
+    """Lion as in Chen et al. 2023, Algorithm 2 (torch.optim has no Lion); state ``exp_avg``."""
+
+    def __init__(self, params: Sequence[torch.Tensor], **hyper: Any) -> None:
+        unknown = set(hyper) - set(LION_DEFAULTS)
+        if unknown:
+            raise TypeError(f"Lion has no hyper-parameter(s) {sorted(unknown)}")
+        self.params = list(params)
+        self.hyper = {**LION_DEFAULTS, **hyper}
+        self.state: dict[torch.Tensor, dict[str, torch.Tensor]] = {}
+        self.smallest_u_ratio = math.inf
+
+    @torch.no_grad()
+    def step(self) -> None:
+        lr, wd = self.hyper["lr"], self.hyper["weight_decay"]
+        beta1, beta2 = self.hyper["betas"]
+        for param in self.params:
+            g = param.grad
+            state = self.state.setdefault(param, {"exp_avg": torch.zeros_like(param)})
+            m = state["exp_avg"]
+            u = beta1 * m + (1 - beta1) * g
+            scale = torch.maximum(m.abs(), g.abs())
+            ratio = torch.where(scale > 0, u.abs() / scale, math.inf)  # m = g = 0: u is 0 exactly
+            self.smallest_u_ratio = min(self.smallest_u_ratio, float(ratio.min()))
+            param.sub_(lr * (torch.sign(u) + wd * param))
+            m.copy_(beta2 * m + (1 - beta2) * g)
+
+    def zero_grad(self) -> None:
+        for param in self.params:
+            param.grad = None
+
+
+def torch_defaults() -> dict[str, dict[str, Any]]:
+    """Each optimizer's algorithmic defaults as torch declares them (Lion: the paper's)."""
+    table: dict[str, dict[str, Any]] = {"lion": _jsonable(LION_DEFAULTS)}
+    for name, cls in TORCH_OPTIMIZERS.items():
+        parameters = inspect.signature(cls).parameters.items()
+        table[name] = _jsonable(
+            {key: p.default for key, p in parameters if key not in _IMPLEMENTATION}
+        )
+    return table
+
+
+def _jsonable(hyper: Mapping[str, Any]) -> dict[str, Any]:
+    """The hyper-parameters as JSON holds them: tuples (``betas``) become lists."""
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in hyper.items()}
+
+
+def our_hyperparameters(torch_hyper: Mapping[str, Any]) -> dict[str, Any]:
+    """torch's spelling to `tutor`'s: ``betas`` is split into ``beta1`` and ``beta2``."""
+    ours: dict[str, Any] = {}
+    for key, value in torch_hyper.items():
+        if key == "betas":
+            ours["beta1"], ours["beta2"] = value
+        else:
+            ours[key] = value
+    return ours
+
+
+def make_optimizer(name: str, param: torch.Tensor, hyper: Mapping[str, Any]) -> Any:
+    if name == "lion":
+        return Lion([param], **hyper)
+    return TORCH_OPTIMIZERS[name]([param], foreach=False, **hyper)
+
+
+def run(
+    optimizer: str, hyper: Mapping[str, Any], loss: str, params: Sequence[str],
+    start: Sequence[float], steps: int, wobble: float = 0.0,
+) -> tuple[list[dict[str, Any]], float]:
+    """Run one case; return its step records and Lion's smallest |u|/max(|m|, |g|) (else inf).
+
+    ``wobble`` > 0 multiplies the parameters by ``1 ± wobble`` after every step (signs
+    alternating by coordinate and step), imitating rounding errors, to measure conditioning.
+    """
+    param = torch.tensor(list(start), dtype=torch.float64, requires_grad=True)
+    opt = make_optimizer(optimizer, param, hyper)
+    records = []
+    for t in range(1, steps + 1):
+        theta = param.detach().clone()
+        value = evaluate(loss, {name: param[i] for i, name in enumerate(params)})
+        value.backward()
+        grad = param.grad.detach().clone()
+        opt.step()
+        state = {
+            key: tensor.tolist()
+            for key, tensor in opt.state[param].items()
+            if key != "step"
+        }
+        records.append({
+            "t": t,
+            "theta": theta.tolist(),
+            "grad": grad.tolist(),
+            "theta_next": param.detach().tolist(),
+            "state": state,
+        })
+        opt.zero_grad()
+        if wobble:
+            signs = torch.tensor([(-1.0) ** (i + t) for i in range(len(params))])
+            with torch.no_grad():
+                param.mul_(1 + wobble * signs)
+    ratio = opt.smallest_u_ratio if isinstance(opt, Lion) else math.inf
+    return records, ratio
+
+
+WOBBLE = 1e-13
+MAX_DRIFT = 1e-11  # rounding errors amplified at most 100 times
+
+
+def _drift(a: Any, b: Any) -> float:
+    """Largest relative difference between two nested records of floats."""
+    if isinstance(a, dict):
+        return max((_drift(a[k], b[k]) for k in a), default=0.0)
+    if isinstance(a, list):
+        return max((_drift(x, y) for x, y in zip(a, b, strict=True)), default=0.0)
+    if isinstance(a, float) and a != b:
+        return abs(a - b) / max(abs(a), abs(b))
+    return 0.0
+
+
+def build_case(row: tuple[str, str, dict[str, Any], str, list[float], int]) -> dict[str, Any]:
+    optimizer, variant, hyper, loss_name, start, steps = row
+    text, params = LOSSES[loss_name]
+    name = f"{optimizer}-{variant}-{loss_name}"
+    if len(start) != len(params):
+        sys.exit(f"{name}: start has {len(start)} values for {len(params)} parameters")
+    records, u_ratio = run(optimizer, hyper, text, params, start, steps)
+    wobbled, _ = run(optimizer, hyper, text, params, start, steps, wobble=WOBBLE)
+    drift = _drift(records, wobbled)
+    if drift > MAX_DRIFT:
+        sys.exit(f"{name}: ill-conditioned (relative errors of {WOBBLE:g} per step grew to "
+                 f"{drift:.3g}); change its learning rate, start or steps")
+    if u_ratio < 1e-6:
+        sys.exit(f"{name}: Lion's u came within {u_ratio:.3g} of 0 (its sign is fragile)")
+    print(f"{name:45} steps {steps:2}  amplification {drift / WOBBLE:8.2f}")
+    return {
+        "name": name,
+        "optimizer": optimizer,
+        "variant": variant,
+        "torch_hyperparameters": _jsonable(hyper),
+        "hyperparameters": our_hyperparameters(hyper),
+        "loss": text,
+        "loss_name": loss_name,
+        "params": list(params),
+        "start": [float(x) for x in start],
+        "steps": steps,
+        "trajectory": records,
+    }
+
+
+def main() -> None:
+    torch.set_default_dtype(torch.float64)
+    cases = [build_case(row) for row in CASES]
+    names = [case["name"] for case in cases]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        sys.exit(f"duplicate case names: {', '.join(duplicates)}")
+    document = {
+        "format_version": FORMAT_VERSION,
+        "torch_version": torch.__version__,
+        "generated_by": "scripts/make_golden.py",
+        "torch_defaults": torch_defaults(),
+        "cases": cases,
+    }
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(json.dumps(document, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {len(cases)} cases to {OUTPUT}")
+
+
+if __name__ == "__main__":
+    main()

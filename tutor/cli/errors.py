@@ -1,0 +1,68 @@
+"""The error funnel: every bad input becomes ``error: <one line>`` on stderr and exit status 2.
+
+Our own :class:`~tutor.errors.TutorError` and Click's (Typer's) usage errors (unknown option, bad value)
+end here; no traceback and no boxed panel reaches the user.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+# Typer 0.29 vendors Click and does not re-export its usage errors; this module is the only place
+# that reaches inside it (pyproject pins typer below 0.30 for this reason).
+from typer._click.exceptions import UsageError
+
+from tutor.errors import TutorError
+
+USAGE_ERROR = 2
+INTERNAL_ERROR = 70
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``error: message`` (one line) to stderr and exit with status 2."""
+    line = " ".join(message.split())
+    typer.echo(f"error: {line}", err=True)
+    sys.exit(USAGE_ERROR)
+
+
+def _usage_message(error: UsageError) -> str:
+    message = error.format_message()
+    if message:
+        message = message[0].lower() + message[1:]
+    command = error.ctx.command_path if error.ctx is not None else "tutor"
+    return f"{message} (see '{command} --help')"
+
+
+class FunnelGroup(TyperGroup):
+    """The root group: runs Click in non-standalone mode and funnels every error."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except TutorError as error:
+            fail(str(error))
+        except UsageError as error:
+            fail(_usage_message(error))
+        except typer.Exit as error:
+            sys.exit(error.exit_code)
+        except typer.Abort:
+            typer.echo("aborted", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except Exception as error:  # a bug of ours: still one line, but say so
+            if os.environ.get("TUTOR_DEBUG"):
+                raise
+            typer.echo(
+                f"error: internal error ({type(error).__name__}: {error}); please report it, "
+                "and set TUTOR_DEBUG=1 to see the traceback",
+                err=True,
+            )
+            sys.exit(INTERNAL_ERROR)
+        sys.exit(result if isinstance(result, int) else 0)

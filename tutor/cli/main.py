@@ -1,0 +1,58 @@
+"""The ``tutor`` application: the root command and the registry of sub-commands.
+
+Importing this module must stay cheap (``tutor --help`` imports no NumPy or SymPy): commands import
+the engine and the symbolic layer inside their functions.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tutor import __version__
+from tutor.cli import exercises, solve
+from tutor.cli.errors import FunnelGroup
+
+app = typer.Typer(
+    name="tutor",
+    cls=FunnelGroup,
+    help=(
+        "See what neural-network optimizers do to the numbers, one step at a time.\n\n"
+        "Examples:\n\n"
+        "  tutor solve adamw --theta 2.0 --lr 0.1\n\n"
+        "  tutor solve sgd --loss rosenbrock --lr 0.001 --momentum 0.9 --steps 20\n\n"
+        "  tutor exercises\n\n"
+        "  tutor solve --exercise adamw-worked-example"
+    ),
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tutor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """See what neural-network optimizers do to the numbers, one step at a time."""
+
+
+app.command("solve", no_args_is_help=True)(solve.solve)
+app.add_typer(exercises.app, name="exercises")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="tutor")

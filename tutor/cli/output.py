@@ -1,0 +1,40 @@
+"""Where output goes: one dispatcher from ``--format`` to a renderer, and the consoles.
+
+JSON, Markdown and LaTeX are plain text on stdout; Rich tables go through a Console that honours
+the terminal (colour only on a terminal, width from it or ``COLUMNS``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+from tutor.teach.solve import Solution
+
+
+def stdout_console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def print_solution(solution: Solution, output_format: str, precision: int) -> None:
+    """Render ``solution`` in ``output_format`` (rich, json, markdown, latex) to stdout."""
+    if output_format == "rich":
+        from tutor.render.rich_solution import render_rich
+
+        stdout_console().print(render_rich(solution, precision))
+        return
+    if output_format == "json":
+        from tutor.render.json_solution import render_json
+
+        text = render_json(solution) + "\n"
+    elif output_format == "markdown":
+        from tutor.render.markdown_solution import render_markdown
+
+        text = render_markdown(solution, precision)
+    else:
+        from tutor.render.latex_solution import render_latex
+
+        text = render_latex(solution, precision)
+    sys.stdout.write(text)
+    sys.stdout.flush()

@@ -1,0 +1,1 @@
+"""Course content: exercise files loaded from TOML and validated into frozen objects."""

@@ -1,0 +1,555 @@
+"""Exercises: one TOML file each, validated into frozen :class:`Exercise` objects.
+
+An exercise states a problem (a loss, a starting point, an optimizer and its hyper-parameters) and
+names the values a student must compute at every step from 1 to ``steps``: ``g``, ``loss``,
+``loss_next`` or any quantity the optimizer computes with those hyper-parameters (``m``, ``v_hat``,
+``theta_next``...). The file never holds the answers: they come from running the engine.
+
+A file in format 1::
+
+    format_version = 1
+    id = "adamw-worked-example"          # lowercase letters and digits joined by single hyphens
+    title = "One AdamW step on a parabola"
+    topic = "adamw"
+    optimizer = "adamw"
+    description = "Start at 2 on (θ − 1)² ..."
+    loss = "(theta - 1)**2"
+    params = ["theta"]                   # optional: default the loss's free names, sorted
+    start = [2.0]                        # one value per parameter
+    steps = 1                            # optional: 1 to 1000, default 1
+    ask = ["g", "m", "v", "theta_next"]
+    tolerance = 1e-3                     # optional: relative tolerance for grading, in (0, 1)
+    hints = ["Differentiate first."]     # at least one, none blank
+    convention = "pytorch"               # optional: the only convention so far
+
+    [hyperparameters]                    # optional: only the values that differ from defaults
+    lr = 0.1
+
+Errors. :func:`load_exercise` collects every problem of a file and raises one
+:class:`ExerciseError` whose ``problems`` are lines ``<file>: <key>: <message>``. The key is dotted
+for tables (``hyperparameters.lr``) and indexed from 0 for arrays (``start[1]``); problems with
+the file as a whole (unreadable, not UTF-8, invalid TOML, an unknown top-level key) have no key:
+``<file>: <message>``. With one problem the message is that line. With several, the message's
+first line stands alone (``<file>: 3 problems: id: ...; steps: ...; ask[0]: ...``) and the problem
+lines follow it. Checks that need another field run only once that field is valid (``start`` is
+counted against the compiled loss, ``ask`` against the resolved hyper-parameters), and a file with
+another ``format_version`` reports only that, since the rest of its schema is unknown here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import math
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+import tutor
+from tutor.engine import (
+    OPTIMIZERS, OptimizerSpec, StepRecord, Trajectory, get_optimizer, trajectory,
+)
+from tutor.errors import HyperparameterError, TutorError
+from tutor.symbolic.loss import compile_loss
+
+FORMAT_VERSION = 1
+MAX_EXERCISE_STEPS = 1000
+CONVENTIONS = frozenset({"pytorch"})
+INPUT_KEYS = ("g", "loss")
+"""Values of a step that every optimizer can be asked for, besides its own quantities."""
+RESULT_KEYS = ("loss_next",)
+
+_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+Problem = tuple[str, str]
+"""A ``(dotted key, message)`` pair; the key is ``""`` for the file as a whole."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One validated exercise file.
+
+    Attributes:
+        id: unique name, lowercase letters and digits joined by hyphens.
+        title: one-line title.
+        topic: the group it belongs to (usually the optimizer).
+        optimizer: canonical optimizer name, a key of ``OPTIMIZERS``.
+        description: the problem statement (what is given, what is asked).
+        loss: the loss as written, e.g. ``"(theta - 1)**2"``.
+        params: parameter names as written, or ``None`` for the loss's free names, sorted.
+        start: one starting value per parameter.
+        steps: how many steps the student works through.
+        hyperparameters: the values the file sets (not merged with defaults), validated.
+        ask: the values a student computes at every step.
+        tolerance: relative tolerance for grading answers.
+        hints: hints, in the order they should be revealed.
+        convention: whose formulas the numbers follow (``"pytorch"``).
+        source: the file it was loaded from.
+    """
+
+    id: str
+    title: str
+    topic: str
+    optimizer: str
+    description: str
+    loss: str
+    params: tuple[str, ...] | None
+    start: tuple[float, ...]
+    steps: int
+    hyperparameters: Mapping[str, float | bool] = field(hash=False)
+    ask: tuple[str, ...]
+    tolerance: float
+    hints: tuple[str, ...]
+    convention: str
+    source: Path
+
+
+class ExerciseError(TutorError):
+    """An exercise file, id or folder that cannot be used.
+
+    Attributes:
+        problems: one self-contained line per problem (``<file>: <key>: <message>``).
+    """
+
+    def __init__(self, message: str, problems: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems) or (message,)
+
+
+# --- Field table -------------------------------------------------------------------------------
+
+_INVALID = object()
+Check = Callable[[str, Any], list[Problem]]
+
+
+def _describe(value: Any) -> str:
+    """A TOML value named the way TOML names it: ``string '0.1'``, ``boolean true``."""
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"{'integer' if isinstance(value, int) else 'float'} {value!r}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, list | dict):
+        return "an array" if isinstance(value, list) else "a table"
+    return f"date/time {value}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class _Type:
+    """A TOML type a field accepts; arrays name the type of their items."""
+
+    noun: str
+    accepts: Callable[[Any], bool]
+    convert: Callable[[Any], Any] = lambda value: value
+    item: _Type | None = None
+
+    def parse(self, key: str, value: Any, problems: list[Problem]) -> Any:
+        if not self.accepts(value):
+            problems.append((key, f"must be {self.noun}, got {_describe(value)}"))
+            return _INVALID
+        if self.item is None:
+            return self.convert(value)
+        items = [self.item.parse(f"{key}[{i}]", v, problems) for i, v in enumerate(value)]
+        return _INVALID if any(i is _INVALID for i in items) else tuple(items)
+
+
+_STRING = _Type("a string", lambda v: isinstance(v, str))
+_INTEGER = _Type("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool))
+_NUMBER = _Type("a number", _is_number, float)
+_TABLE = _Type("a table", lambda v: isinstance(v, dict), dict)
+_STRINGS = _Type("an array of strings", lambda v: isinstance(v, list), item=_STRING)
+_NUMBERS = _Type("an array of numbers", lambda v: isinstance(v, list), item=_NUMBER)
+
+
+def _show(value: Any) -> str:
+    """A value for a message: strings quoted, whole floats without ``.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value)
+
+
+def _require(test: Callable[[Any], Any], message: str) -> Check:
+    """A check of the whole value; ``message`` may show it as ``{value}``."""
+    return lambda key, value: [] if test(value) else [(key, message.format(value=_show(value)))]
+
+
+def _each(test: Callable[[Any], Any], message: str) -> Check:
+    """A check of every item of an array, reported as ``key[i]``."""
+    return lambda key, values: [
+        (f"{key}[{i}]", message.format(value=_show(v)))
+        for i, v in enumerate(values) if not test(v)
+    ]
+
+
+def _no_repeats(what: str) -> Check:
+    def check(key: str, values: tuple[str, ...]) -> list[Problem]:
+        return [
+            (f"{key}[{i}]", f"{v!r} is already {what} (remove the repeat)")
+            for i, v in enumerate(values) if v in values[:i]
+        ]
+    return check
+
+
+def _all(*checks: Check) -> Check:
+    return lambda key, value: [p for check in checks for p in check(key, value)]
+
+
+_NOT_BLANK = _require(str.strip, "must not be blank")
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One top-level key: its type, whether it is required, its default and its own checks."""
+
+    name: str
+    type: _Type
+    required: bool = True
+    default: Any = None
+    check: Check = lambda key, value: []
+
+
+_FIELDS = (
+    _Field("format_version", _INTEGER),
+    _Field("id", _STRING, check=_require(
+        _ID.fullmatch,
+        "must be lowercase letters and digits joined by single hyphens, "
+        "e.g. 'adam-one-step', got {value}",
+    )),
+    _Field("title", _STRING, check=_NOT_BLANK),
+    _Field("topic", _STRING, check=_NOT_BLANK),
+    _Field("optimizer", _STRING),
+    _Field("description", _STRING, check=_NOT_BLANK),
+    _Field("loss", _STRING, check=_NOT_BLANK),
+    _Field("params", _STRINGS, required=False, check=_all(
+        _require(len, "must name at least one parameter (or leave params out)"),
+        _each(str.isidentifier, "{value} is not a valid parameter name"),
+        _no_repeats("a parameter"),
+    )),
+    _Field("start", _NUMBERS, check=_all(
+        _require(len, "must give one starting value per parameter"),
+        _each(math.isfinite, "must be a finite number, got {value}"),
+    )),
+    _Field("steps", _INTEGER, required=False, default=1, check=_require(
+        lambda n: 1 <= n <= MAX_EXERCISE_STEPS,
+        f"must be from 1 to {MAX_EXERCISE_STEPS}, got {{value}}",
+    )),
+    _Field("ask", _STRINGS, check=_all(
+        _require(len, "must name at least one value to compute"), _no_repeats("asked"),
+    )),
+    _Field("tolerance", _NUMBER, required=False, default=1e-3, check=_require(
+        lambda x: 0 < x < 1, "must be > 0 and < 1, got {value}",
+    )),
+    _Field("hints", _STRINGS, check=_all(
+        _require(len, "must hold at least one hint"), _each(str.strip, "must not be blank"),
+    )),
+    _Field("convention", _STRING, required=False, default="pytorch", check=_require(
+        CONVENTIONS.__contains__,
+        f"must be one of {', '.join(sorted(CONVENTIONS))}, got {{value}}",
+    )),
+    _Field("hyperparameters", _TABLE, required=False, default={}),
+)
+_FIELD_NAMES = tuple(f.name for f in _FIELDS)
+
+
+def _suggest(name: str, known: Iterable[str], label: str) -> str:
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"did you mean {close[0]!r}?" if close else f"{label}: {', '.join(known)}"
+
+
+# --- Loading -----------------------------------------------------------------------------------
+
+
+def _line(source: object, key: str, message: str) -> str:
+    return f"{source}: {key}: {message}" if key else f"{source}: {message}"
+
+
+def _error(source: object, problems: list[Problem]) -> ExerciseError:
+    lines = [_line(source, key, message) for key, message in problems]
+    if len(lines) == 1:
+        return ExerciseError(lines[0])
+    joined = "; ".join(f"{k}: {m}" if k else m for k, m in problems)
+    return ExerciseError("\n".join([f"{source}: {len(lines)} problems: {joined}", *lines]), lines)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML table, or an ExerciseError naming why it cannot be had."""
+    try:
+        if path.is_dir():
+            raise IsADirectoryError
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise ExerciseError(_line(path, "", "is a directory, not an exercise file")) from None
+    except FileNotFoundError:
+        raise ExerciseError(f"no such exercise file: {path}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ExerciseError(_line(path, "", f"cannot be read ({reason})")) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        where = f"byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+        raise ExerciseError(
+            _line(path, "", f"is not UTF-8 text ({where}); save it as UTF-8")
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.fullmatch(r"(.*) \((at .*)\)", str(exc))
+        reason, where = match.groups() if match else (str(exc), "")
+        message = f"invalid TOML {where}: {reason[:1].lower()}{reason[1:]}".replace("  ", " ")
+        raise ExerciseError(_line(path, "", message)) from None
+    except RecursionError:
+        raise ExerciseError(_line(path, "", "invalid TOML: nested too deeply")) from None
+
+
+def _check_hyperparameters(
+    spec: OptimizerSpec, written: dict[str, Any], problems: list[Problem]
+) -> tuple[dict[str, float | bool], dict[str, float | bool]] | None:
+    """Validate each written value, then the combination; return (as written, resolved)."""
+    count = len(problems)
+    values: dict[str, float | bool] = {}
+    known = [h.name for h in spec.hyperparameters]
+    for name, value in written.items():
+        key = f"hyperparameters.{name}"
+        if name not in known:
+            hint = _suggest(name, known, "known")
+            problems.append((key, f"{spec.name} has no hyper-parameter {name!r} ({hint})"))
+            continue
+        try:
+            values[name] = spec.hyperparameter(name).validate(value)
+        except HyperparameterError as exc:
+            problems.append((key, exc.message.removeprefix(f"{name} ")))
+    if len(problems) > count:
+        return None
+    try:
+        return values, spec.resolve(values)
+    except HyperparameterError as exc:
+        problems.append(("hyperparameters", exc.message))
+        return None
+
+
+def askable_keys(spec: OptimizerSpec, hyperparameters: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every value an exercise may ask for with these resolved hyper-parameters, in step order."""
+    active = tuple(q.key for q in spec.active_quantities(hyperparameters))
+    return INPUT_KEYS + active + RESULT_KEYS
+
+
+def _check_together(fields: dict[str, Any], problems: list[Problem]) -> None:
+    """Checks that need several fields; each runs only when the fields it reads are valid."""
+    spec = loss = resolved = None
+    if fields["optimizer"] is not _INVALID:
+        try:
+            spec = get_optimizer(fields["optimizer"])
+            fields["optimizer"] = spec.name
+        except TutorError as exc:
+            problems.append(("optimizer", exc.message))
+    if fields["loss"] is not _INVALID and fields["params"] is not _INVALID:
+        try:
+            loss = compile_loss(fields["loss"], fields["params"])
+        except TutorError as exc:
+            problems.append(("loss", exc.message))
+    if loss is not None and fields["start"] is not _INVALID:
+        n, names = len(fields["start"]), loss.params
+        if n != len(names):
+            problems.append(("start", (
+                f"has {n} value{'s' * (n != 1)} but the loss has {len(names)} "
+                f"parameter{'s' * (len(names) != 1)} ({', '.join(names)}): "
+                "give one value per parameter, in that order"
+            )))
+    if spec is not None and fields["hyperparameters"] is not _INVALID:
+        checked = _check_hyperparameters(spec, fields["hyperparameters"], problems)
+        if checked is not None:
+            fields["hyperparameters"], resolved = checked
+    if spec is not None and resolved is not None and fields["ask"] is not _INVALID:
+        valid = askable_keys(spec, resolved)
+        problems.extend(
+            (f"ask[{i}]", (
+                f"{key!r} is not computed by {spec.name} with these hyper-parameters "
+                f"(choose from: {', '.join(valid)})"
+            ))
+            for i, key in enumerate(fields["ask"]) if key not in valid
+        )
+
+
+def load_exercise(path: Path) -> Exercise:
+    """Read and validate one exercise file.
+
+    Args:
+        path: the ``.toml`` file; messages name it as given.
+
+    Returns:
+        The exercise, with defaults filled in for the optional keys.
+
+    Raises:
+        ExerciseError: listing every problem found (see the module docstring for the format).
+    """
+    path = Path(path)
+    data = _read_toml(path)
+    version = data.get("format_version")
+    if _INTEGER.accepts(version) and version != FORMAT_VERSION:
+        raise _error(path, [("format_version", (
+            f"must be {FORMAT_VERSION}, got {version} (this version of tutor reads format "
+            f"{FORMAT_VERSION} only)"
+        ))])
+    problems: list[Problem] = [
+        ("", f"unknown key {key!r} ({_suggest(key, _FIELD_NAMES, 'allowed keys')})")
+        for key in data if key not in _FIELD_NAMES
+    ]
+    fields: dict[str, Any] = {}
+    for entry in _FIELDS:
+        if entry.name not in data:
+            if entry.required:
+                problems.append((entry.name, f"missing required key (expected {entry.type.noun})"))
+            fields[entry.name] = _INVALID if entry.required else entry.default
+            continue
+        value = entry.type.parse(entry.name, data[entry.name], problems)
+        if value is not _INVALID:
+            own = entry.check(entry.name, value)
+            problems.extend(own)
+            value = _INVALID if own else value
+        fields[entry.name] = value
+    _check_together(fields, problems)
+    if problems:
+        raise _error(path, problems)
+    del fields["format_version"]
+    fields["hyperparameters"] = MappingProxyType(dict(fields["hyperparameters"]))
+    return Exercise(**fields, source=path)
+
+
+# --- Running -----------------------------------------------------------------------------------
+
+
+def run_exercise(exercise: Exercise) -> Trajectory:
+    """Run the exercise through the engine: every step's values, as the answers come from.
+
+    Raises:
+        TutorError: the engine refused the run (it should not for a validated exercise).
+    """
+    spec = OPTIMIZERS[exercise.optimizer]
+    hp = spec.resolve(exercise.hyperparameters)
+    loss = compile_loss(exercise.loss, exercise.params)
+    theta0 = np.array(exercise.start, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return trajectory(spec, hp, theta0, loss.gradient, loss.value, exercise.steps)
+
+
+def asked_value(record: StepRecord, key: str) -> np.ndarray:
+    """The value of one ``ask`` key at one step: ``g``, ``loss``, ``loss_next`` or a quantity."""
+    special = {"g": record.grad, "loss": record.loss, "loss_next": record.loss_next}
+    return np.asarray(special[key] if key in special else record.values[key], dtype=np.float64)
+
+
+# --- The bundled exercises and the folder check ------------------------------------------------
+
+
+def exercises_dir() -> Path:
+    """The folder of bundled exercises: inside an installed wheel, else the source checkout's."""
+    installed = resources.files("tutor") / "_exercises"
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(tutor.__file__).resolve().parent.parent / "exercises"
+
+
+@functools.cache
+def bundled_exercises() -> tuple[Exercise, ...]:
+    """Every bundled exercise, sorted by (topic, id); loaded once.
+
+    Raises:
+        ExerciseError: a bundled file is invalid (CI's check prevents it).
+    """
+    loaded = (load_exercise(path) for path in sorted(exercises_dir().rglob("*.toml")))
+    return tuple(sorted(loaded, key=lambda e: (e.topic, e.id)))
+
+
+def find_exercise(ref: str) -> Exercise:
+    """A bundled exercise by id, or an instructor's own file by path.
+
+    Text shaped like an id (``adam-one-step``) is looked up among the bundled exercises first;
+    anything else, or an id-shaped name that is not bundled but is a file, is read as a path.
+
+    Raises:
+        ExerciseError: unknown id (with a suggestion), missing file, or an invalid file.
+    """
+    if _ID.fullmatch(ref):
+        by_id = {e.id: e for e in bundled_exercises()}
+        if ref in by_id:
+            return by_id[ref]
+        if not _is_file(Path(ref)):
+            hint = _suggest(ref, sorted(by_id), "bundled exercises")
+            raise ExerciseError(f"unknown exercise {ref!r} ({hint})")
+    return load_exercise(Path(ref))
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _solve_problems(exercise: Exercise) -> list[str]:
+    """Lines for an exercise the engine cannot solve with finite numbers."""
+    source = exercise.source
+    try:
+        run = run_exercise(exercise)
+    except TutorError as exc:
+        return [_line(source, "", f"the engine refuses to run it: {exc.message}")]
+    if run.divergence is not None:
+        t, what = run.divergence.t, run.divergence.quantity
+        return [_line(source, "", (
+            f"the run diverges at step {t} ({what} is not finite): lower hyperparameters.lr, "
+            "move start, or ask for fewer steps"
+        ))]
+    return [
+        _line(source, f"ask[{i}]", (
+            f"{key!r} is not finite at step {record.t} (change the loss or start so that it is)"
+        ))
+        for record in run.steps for i, key in enumerate(exercise.ask)
+        if not np.all(np.isfinite(asked_value(record, key)))
+    ]
+
+
+def check_exercises(folder: Path) -> list[str]:
+    """Lint every ``*.toml`` under ``folder`` the way ``rustlings dev check`` lints its content.
+
+    Every file must load, ids must be unique across files, and every exercise must solve: the
+    engine runs it without diverging and every asked value is finite at every step.
+
+    Returns:
+        One line per problem, ``<file>: <key>: <message (how to fix)>``; empty when clean.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return [_line(folder, "", "is not a folder (give the folder that holds the .toml files)")]
+    files = sorted(folder.rglob("*.toml"))
+    if not files:
+        return [_line(folder, "", "holds no .toml exercise files")]
+    lines: list[str] = []
+    first_use: dict[str, Path] = {}
+    for path in files:
+        try:
+            exercise = load_exercise(path)
+        except ExerciseError as exc:
+            lines.extend(exc.problems)
+            continue
+        if exercise.id in first_use:
+            lines.append(_line(path, "id", (
+                f"{exercise.id!r} is already used by {first_use[exercise.id]} "
+                "(ids must be unique: rename one)"
+            )))
+        first_use.setdefault(exercise.id, path)
+        lines.extend(_solve_problems(exercise))
+    return lines

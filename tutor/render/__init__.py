@@ -1,0 +1,1 @@
+"""Renderers: pure functions from teaching data to text (Rich, JSON, Markdown, LaTeX)."""

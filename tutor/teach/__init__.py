@@ -1,0 +1,1 @@
+"""Use cases (solve; later quiz, grade, explain): they return data and print nothing."""
