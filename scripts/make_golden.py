@@ -68,81 +68,148 @@ CASES: list[tuple[str, str, dict[str, Any], str, list[float], int]] = [
     ("sgd", "plain", {"lr": 0.005}, "himmelblau", [0.0, 0.0], 15),
     ("sgd", "momentum", {"lr": 0.01, "momentum": 0.9}, "bowl", [3.0, 1.0], 12),
     ("sgd", "momentum", {"lr": 2e-5, "momentum": 0.5}, "rosenbrock", [-1.2, 1.8], 30),
-    ("sgd", "dampening", {"lr": 0.02, "momentum": 0.9, "dampening": 0.5}, "bowl",
-     [3.0, 1.0], 12),
-    ("sgd", "nesterov", {"lr": 0.002, "momentum": 0.9, "nesterov": True}, "himmelblau",
-     [0.0, 0.0], 12),
+    ("sgd", "dampening", {"lr": 0.02, "momentum": 0.9, "dampening": 0.5}, "bowl", [3.0, 1.0], 12),
+    (
+        "sgd",
+        "nesterov",
+        {"lr": 0.002, "momentum": 0.9, "nesterov": True},
+        "himmelblau",
+        [0.0, 0.0],
+        12,
+    ),
     ("sgd", "nesterov", {"lr": 0.1, "momentum": 0.5, "nesterov": True}, "logistic", [0.0], 15),
     ("sgd", "weight_decay", {"lr": 0.1, "weight_decay": 0.1}, "quadratic", [0.3], 20),
-    ("sgd", "all", {"lr": 0.01, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05},
-     "wavy", [1.5, 1.2], 20),
-    ("sgd", "nesterov-weight_decay",
-     {"lr": 0.005, "momentum": 0.7, "nesterov": True, "weight_decay": 0.2}, "bowl",
-     [3.0, 1.0], 15),
+    (
+        "sgd",
+        "all",
+        {"lr": 0.01, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05},
+        "wavy",
+        [1.5, 1.2],
+        20,
+    ),
+    (
+        "sgd",
+        "nesterov-weight_decay",
+        {"lr": 0.005, "momentum": 0.7, "nesterov": True, "weight_decay": 0.2},
+        "bowl",
+        [3.0, 1.0],
+        15,
+    ),
     # Adagrad: G = G + g², θ −= η/(1 + (t − 1)κ) · g/(√G + ε).
     ("adagrad", "defaults", {}, "quadratic", [2.0], 20),
     ("adagrad", "plain", {"lr": 0.3}, "himmelblau", [0.0, 0.0], 25),
     ("adagrad", "lr_decay", {"lr": 0.5, "lr_decay": 0.1}, "bowl", [3.0, 1.0], 20),
-    ("adagrad", "weight_decay", {"lr": 0.01, "weight_decay": 0.01}, "rosenbrock",
-     [-1.2, 1.8], 30),
-    ("adagrad", "initial_accumulator_value", {"lr": 0.3, "initial_accumulator_value": 0.5},
-     "logistic", [0.0], 20),
+    ("adagrad", "weight_decay", {"lr": 0.01, "weight_decay": 0.01}, "rosenbrock", [-1.2, 1.8], 30),
+    (
+        "adagrad",
+        "initial_accumulator_value",
+        {"lr": 0.3, "initial_accumulator_value": 0.5},
+        "logistic",
+        [0.0],
+        20,
+    ),
     ("adagrad", "eps", {"lr": 0.2, "eps": 0.1}, "quadratic", [2.0], 20),
-    ("adagrad", "all",
-     {"lr": 0.3, "lr_decay": 0.05, "weight_decay": 0.01, "initial_accumulator_value": 0.1,
-      "eps": 1e-6}, "wavy", [1.5, 1.2], 12),
+    (
+        "adagrad",
+        "all",
+        {
+            "lr": 0.3,
+            "lr_decay": 0.05,
+            "weight_decay": 0.01,
+            "initial_accumulator_value": 0.1,
+            "eps": 1e-6,
+        },
+        "wavy",
+        [1.5, 1.2],
+        12,
+    ),
     # RMSprop: v = αv + (1 − α)g², centered ḡ, momentum buffer of g/(√v + ε).
     ("rmsprop", "defaults", {}, "quadratic", [2.0], 30),
     ("rmsprop", "plain", {"lr": 0.001}, "rosenbrock", [-1.2, 1.8], 30),
     ("rmsprop", "centered", {"lr": 0.01, "centered": True}, "bowl", [3.0, 1.0], 30),
     ("rmsprop", "momentum", {"lr": 0.001, "momentum": 0.9}, "himmelblau", [0.0, 0.0], 30),
     ("rmsprop", "weight_decay", {"lr": 0.01, "weight_decay": 0.1}, "logistic", [0.0], 30),
-    ("rmsprop", "centered-momentum-weight_decay",
-     {"lr": 1e-4, "centered": True, "momentum": 0.5, "weight_decay": 0.01}, "rosenbrock",
-     [-1.2, 1.8], 30),
+    (
+        "rmsprop",
+        "centered-momentum-weight_decay",
+        {"lr": 1e-4, "centered": True, "momentum": 0.5, "weight_decay": 0.01},
+        "rosenbrock",
+        [-1.2, 1.8],
+        30,
+    ),
     ("rmsprop", "alpha", {"lr": 0.01, "alpha": 0.9}, "bowl", [3.0, 1.0], 25),
     ("rmsprop", "eps", {"lr": 0.03, "eps": 0.1}, "quadratic", [2.0], 20),
-    ("rmsprop", "all",
-     {"lr": 0.005, "alpha": 0.95, "eps": 1e-6, "weight_decay": 0.05, "momentum": 0.3,
-      "centered": True}, "wavy", [1.5, 1.2], 25),
+    (
+        "rmsprop",
+        "all",
+        {
+            "lr": 0.005,
+            "alpha": 0.95,
+            "eps": 1e-6,
+            "weight_decay": 0.05,
+            "momentum": 0.3,
+            "centered": True,
+        },
+        "wavy",
+        [1.5, 1.2],
+        25,
+    ),
     # Adam: L2 decay folded into g; bias-corrected moments; amsgrad keeps the largest v.
     ("adam", "defaults", {}, "quadratic", [2.0], 20),
     ("adam", "plain", {"lr": 0.001}, "rosenbrock", [-1.2, 1.8], 40),
     ("adam", "weight_decay", {"lr": 0.05, "weight_decay": 0.1}, "bowl", [3.0, 2.0], 30),
     ("adam", "amsgrad", {"lr": 0.05, "amsgrad": True}, "himmelblau", [0.0, 0.0], 30),
-    ("adam", "amsgrad-weight_decay", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.05},
-     "logistic", [0.0], 30),
+    (
+        "adam",
+        "amsgrad-weight_decay",
+        {"lr": 0.05, "amsgrad": True, "weight_decay": 0.05},
+        "logistic",
+        [0.0],
+        30,
+    ),
     ("adam", "eps", {"lr": 0.05, "eps": 0.1}, "quadratic", [2.0], 20),
     ("adam", "betas", {"lr": 0.05, "betas": (0.8, 0.99)}, "bowl", [3.0, 1.0], 25),
-    ("adam", "all",
-     {"lr": 0.02, "betas": (0.85, 0.995), "eps": 1e-6, "weight_decay": 0.01, "amsgrad": True},
-     "wavy", [1.5, 1.2], 30),
+    (
+        "adam",
+        "all",
+        {"lr": 0.02, "betas": (0.85, 0.995), "eps": 1e-6, "weight_decay": 0.01, "amsgrad": True},
+        "wavy",
+        [1.5, 1.2],
+        30,
+    ),
     # AdamW: decoupled decay θ·(1 − ηλ) first (default λ = 0.01), then the Adam step.
     ("adamw", "worked-example", {"lr": 0.1}, "quadratic", [2.0], 1),
     ("adamw", "defaults", {"lr": 0.1}, "himmelblau", [0.0, 0.0], 25),
     ("adamw", "weight_decay", {"lr": 0.05, "weight_decay": 0.1}, "bowl", [3.0, 2.0], 30),
     ("adamw", "no_decay", {"lr": 0.1, "weight_decay": 0.0}, "quadratic", [2.0], 10),
     ("adamw", "amsgrad", {"lr": 0.001, "amsgrad": True}, "rosenbrock", [-1.2, 1.8], 40),
-    ("adamw", "betas-eps", {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-4}, "logistic",
-     [0.0], 20),
-    ("adamw", "all",
-     {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.2, "amsgrad": True},
-     "wavy", [1.5, 1.2], 30),
+    ("adamw", "betas-eps", {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-4}, "logistic", [0.0], 20),
+    (
+        "adamw",
+        "all",
+        {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.2, "amsgrad": True},
+        "wavy",
+        [1.5, 1.2],
+        30,
+    ),
     # Lion (paper's Algorithm 2): u = β₁m + (1 − β₁)g; θ −= η(sign u + λθ); m = β₂m + (1 − β₂)g.
     ("lion", "defaults", {}, "quadratic", [2.0], 20),
     ("lion", "plain", {"lr": 0.02}, "bowl", [3.0, 1.0], 30),
     ("lion", "weight_decay", {"lr": 0.05, "weight_decay": 0.1}, "himmelblau", [0.0, 0.0], 25),
     ("lion", "betas", {"lr": 0.01, "betas": (0.95, 0.98)}, "rosenbrock", [-1.2, 3.0], 20),
-    ("lion", "all", {"lr": 0.03, "betas": (0.8, 0.95), "weight_decay": 0.1}, "logistic",
-     [0.0], 20),
+    ("lion", "all", {"lr": 0.03, "betas": (0.8, 0.95), "weight_decay": 0.1}, "logistic", [0.0], 20),
 ]
 
 # --------------------------------------------------------------------------------------------
 # The loss evaluator: a whitelist over Python's ast, never eval().
 
 _FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "exp": torch.exp, "log": torch.log, "sin": torch.sin, "cos": torch.cos,
-    "tanh": torch.tanh, "sqrt": torch.sqrt,
+    "exp": torch.exp,
+    "log": torch.log,
+    "sin": torch.sin,
+    "cos": torch.cos,
+    "tanh": torch.tanh,
+    "sqrt": torch.sqrt,
 }
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b,
@@ -263,8 +330,13 @@ def make_optimizer(name: str, param: torch.Tensor, hyper: Mapping[str, Any]) -> 
 
 
 def run(
-    optimizer: str, hyper: Mapping[str, Any], loss: str, params: Sequence[str],
-    start: Sequence[float], steps: int, wobble: float = 0.0,
+    optimizer: str,
+    hyper: Mapping[str, Any],
+    loss: str,
+    params: Sequence[str],
+    start: Sequence[float],
+    steps: int,
+    wobble: float = 0.0,
 ) -> tuple[list[dict[str, Any]], float]:
     """Run one case; return its step records and Lion's smallest |u|/max(|m|, |g|) (else inf).
 
@@ -280,18 +352,16 @@ def run(
         value.backward()
         grad = param.grad.detach().clone()
         opt.step()
-        state = {
-            key: tensor.tolist()
-            for key, tensor in opt.state[param].items()
-            if key != "step"
-        }
-        records.append({
-            "t": t,
-            "theta": theta.tolist(),
-            "grad": grad.tolist(),
-            "theta_next": param.detach().tolist(),
-            "state": state,
-        })
+        state = {key: tensor.tolist() for key, tensor in opt.state[param].items() if key != "step"}
+        records.append(
+            {
+                "t": t,
+                "theta": theta.tolist(),
+                "grad": grad.tolist(),
+                "theta_next": param.detach().tolist(),
+                "state": state,
+            }
+        )
         opt.zero_grad()
         if wobble:
             signs = torch.tensor([(-1.0) ** (i + t) for i in range(len(params))])
@@ -326,8 +396,10 @@ def build_case(row: tuple[str, str, dict[str, Any], str, list[float], int]) -> d
     wobbled, _ = run(optimizer, hyper, text, params, start, steps, wobble=WOBBLE)
     drift = _drift(records, wobbled)
     if drift > MAX_DRIFT:
-        sys.exit(f"{name}: ill-conditioned (relative errors of {WOBBLE:g} per step grew to "
-                 f"{drift:.3g}); change its learning rate, start or steps")
+        sys.exit(
+            f"{name}: ill-conditioned (relative errors of {WOBBLE:g} per step grew to "
+            f"{drift:.3g}); change its learning rate, start or steps"
+        )
     if u_ratio < 1e-6:
         sys.exit(f"{name}: Lion's u came within {u_ratio:.3g} of 0 (its sign is fragile)")
     print(f"{name:45} steps {steps:2}  amplification {drift / WOBBLE:8.2f}")

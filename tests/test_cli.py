@@ -29,7 +29,11 @@ def test_worked_example_json_contract() -> None:
     assert data["loss"] == "(theta - 1)**2"
     assert data["gradient"] == ["2*theta - 2"]
     assert data["hyperparameters"] == {
-        "lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01,
+        "lr": 0.1,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "eps": 1e-8,
+        "weight_decay": 0.01,
         "amsgrad": False,
     }
     (step,) = data["steps"]
@@ -40,8 +44,14 @@ def test_worked_example_json_contract() -> None:
     names = [q["name"] for q in step["quantities"]]
     assert names == ["m", "v", "m_hat", "v_hat", "update", "theta_next"]
     values = {q["name"]: q["value"] for q in step["quantities"]}
-    expected = {"m": 0.2, "v": 0.004, "m_hat": 2.0, "v_hat": 4.0, "update": 0.102,
-                "theta_next": 1.898}
+    expected = {
+        "m": 0.2,
+        "v": 0.004,
+        "m_hat": 2.0,
+        "v_hat": 4.0,
+        "update": 0.102,
+        "theta_next": 1.898,
+    }
     for name, value in expected.items():
         assert values[name] == pytest.approx([value], rel=1e-8), name
     assert step["theta_next"] == pytest.approx([1.898], abs=1e-9)
@@ -85,12 +95,31 @@ def _snapshot(name: str, text: str) -> None:
     ("name", "args"),
     [
         ("solve_adamw_rich.txt", ["solve", "adamw", "--theta", "2.0", "--lr", "0.1"]),
-        ("solve_adamw_markdown.md", ["solve", "adamw", "--theta", "2.0", "--lr", "0.1", "-f",
-                                     "markdown"]),
-        ("solve_adamw_latex.tex", ["solve", "adamw", "--theta", "2.0", "--lr", "0.1", "-f",
-                                   "latex"]),
-        ("solve_sgd_bowl_rich.txt", ["solve", "sgd", "--loss", "bowl", "--lr", "0.12",
-                                     "--momentum", "0.9", "-n", "8", "-p", "4"]),
+        (
+            "solve_adamw_markdown.md",
+            ["solve", "adamw", "--theta", "2.0", "--lr", "0.1", "-f", "markdown"],
+        ),
+        (
+            "solve_adamw_latex.tex",
+            ["solve", "adamw", "--theta", "2.0", "--lr", "0.1", "-f", "latex"],
+        ),
+        (
+            "solve_sgd_bowl_rich.txt",
+            [
+                "solve",
+                "sgd",
+                "--loss",
+                "bowl",
+                "--lr",
+                "0.12",
+                "--momentum",
+                "0.9",
+                "-n",
+                "8",
+                "-p",
+                "4",
+            ],
+        ),
         ("solve_sgd_overshoot_rich.txt", ["solve", "sgd", "--theta", "2", "--lr", "1.5"]),
     ],
 )
@@ -112,37 +141,59 @@ BAD_INPUTS = [
     (["solve", "adam", "--beta2", "-0.1"], "error: beta2 must be in [0, 1), got -0.1"),
     (["solve", "adam", "--eps", "-1e-8"], "error: eps must be >= 0, got -1e-08"),
     (["solve", "sgd", "--weight-decay", "-0.5"], "error: weight_decay must be >= 0, got -0.5"),
-    (["solve", "adam", "--momentum", "0.9"],
-     "error: adam has no hyper-parameter 'momentum' (lr, beta1, beta2, eps, weight_decay, "
-     "amsgrad)"),
+    (
+        ["solve", "adam", "--momentum", "0.9"],
+        "error: adam has no hyper-parameter 'momentum' (lr, beta1, beta2, eps, weight_decay, "
+        "amsgrad)",
+    ),
     (["solve", "sgd", "--nesterov"], "error: nesterov needs momentum > 0 and dampening = 0"),
-    (["solve", "adamw", "--steps", "0"], "error: steps must be a whole number from 1 to 100000, "
-                                         "got 0"),
-    (["solve", "adamw", "--steps", "1000000"], "error: steps must be a whole number from 1 to "
-                                               "100000, got 1000000"),
-    (["solve", "adamw", "--theta", "1,2"], "error: expected 1 starting value (one each for "
-                                           "theta), got 2"),
-    (["solve", "adamw", "--theta", "inf"], "error: starting value of theta must be a finite "
-                                           "number, got inf"),
-    (["solve", "adamw", "--theta", "x"], "error: --theta takes comma-separated numbers such as "
-                                         "1.5,-0.5; got 'x'"),
+    (
+        ["solve", "adamw", "--steps", "0"],
+        "error: steps must be a whole number from 1 to 100000, got 0",
+    ),
+    (
+        ["solve", "adamw", "--steps", "1000000"],
+        "error: steps must be a whole number from 1 to 100000, got 1000000",
+    ),
+    (
+        ["solve", "adamw", "--theta", "1,2"],
+        "error: expected 1 starting value (one each for theta), got 2",
+    ),
+    (
+        ["solve", "adamw", "--theta", "inf"],
+        "error: starting value of theta must be a finite number, got inf",
+    ),
+    (
+        ["solve", "adamw", "--theta", "x"],
+        "error: --theta takes comma-separated numbers such as 1.5,-0.5; got 'x'",
+    ),
     (["solve", "adamw", "--loss", "(x - 1)^2", "--theta", "1"], None),
     (["solve", "adamw", "--loss", "__import__('os').system('echo hi')", "--theta", "1"], None),
     (["solve", "adamw", "--loss", "10**10**10*x", "--theta", "1"], None),
-    (["solve", "adamw", "--loss", "(x-1)**2"], "error: give a starting point with --theta (one "
-                                               "value each for x)"),
-    (["solve", "adamw", "--loss", "sqrt(x)", "--theta", "0"], "error: the loss is not "
-                                                              "differentiable at the start (x = 0)"),
-    (["solve", "adamw", "--loss", "log(x)", "--theta", "-1"], "error: the loss is not finite at "
-                                                              "the start (x = -1): nan"),
-    (["solve", "adamw", "--loss", "3", "--theta", "1"], "error: loss '3' has no parameters to "
-                                                        "optimize"),
+    (
+        ["solve", "adamw", "--loss", "(x-1)**2"],
+        "error: give a starting point with --theta (one value each for x)",
+    ),
+    (
+        ["solve", "adamw", "--loss", "sqrt(x)", "--theta", "0"],
+        "error: the loss is not differentiable at the start (x = 0)",
+    ),
+    (
+        ["solve", "adamw", "--loss", "log(x)", "--theta", "-1"],
+        "error: the loss is not finite at the start (x = -1): nan",
+    ),
+    (
+        ["solve", "adamw", "--loss", "3", "--theta", "1"],
+        "error: loss '3' has no parameters to optimize",
+    ),
     (["solve", "adamw", "--format", "pdf"], None),
     (["solve", "adamw", "--precision", "0"], None),
     (["solve", "--exercise", "no-such-exercise"], None),
     (["solve", "adam", "--exercise", "adamw-worked-example"], None),
-    (["solve", "--lr", "0.1"], "error: name an optimizer (e.g. 'tutor solve adamw') or give "
-                               "--exercise"),
+    (
+        ["solve", "--lr", "0.1"],
+        "error: name an optimizer (e.g. 'tutor solve adamw') or give --exercise",
+    ),
     (["bogus"], None),
     (["exercises", "show", "nope"], None),
     (["exercises", "check", "/nonexistent/folder"], "error: no such folder: /nonexistent/folder"),
@@ -175,8 +226,9 @@ def test_unknown_option_suggests_the_right_one() -> None:
 
 
 def test_divergence_is_reported_not_printed_as_garbage() -> None:
-    result = run("solve", "sgd", "--loss", "x**4", "--theta", "2", "--lr", "3", "-n", "50",
-                 "-f", "json")
+    result = run(
+        "solve", "sgd", "--loss", "x**4", "--theta", "2", "--lr", "3", "-n", "50", "-f", "json"
+    )
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["diverged"]["t"] == len(data["steps"]) + 1

@@ -34,9 +34,19 @@ def configurations(name: str) -> list[dict]:
     """Defaults, then each hyper-parameter moved off its default, then every flag on at once."""
     spec = OPTIMIZERS[name]
     moved = {
-        "lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-3, "weight_decay": 0.1,
-        "momentum": 0.9, "dampening": 0.3, "alpha": 0.9, "lr_decay": 0.1,
-        "initial_accumulator_value": 0.5, "nesterov": True, "centered": True, "amsgrad": True,
+        "lr": 0.05,
+        "beta1": 0.8,
+        "beta2": 0.99,
+        "eps": 1e-3,
+        "weight_decay": 0.1,
+        "momentum": 0.9,
+        "dampening": 0.3,
+        "alpha": 0.9,
+        "lr_decay": 0.1,
+        "initial_accumulator_value": 0.5,
+        "nesterov": True,
+        "centered": True,
+        "amsgrad": True,
     }
     configs: list[dict] = [{"lr": 0.05}]
     for hyper in spec.hyperparameters:
@@ -67,13 +77,22 @@ def test_worked_example_every_number() -> None:
     spec = get_optimizer("adamw")
     hp = spec.resolve({"lr": 0.1})
     assert hp == {
-        "lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01,
+        "lr": 0.1,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "eps": 1e-8,
+        "weight_decay": 0.01,
         "amsgrad": False,
     }
     run = trajectory(spec, hp, np.array([2.0]), quadratic_gradient, quadratic_loss, 1)
     (step,) = run.steps
     expected = {
-        "m": 0.2, "v": 0.004, "m_hat": 2.0, "v_hat": 4.0, "update": 0.102, "theta_next": 1.898,
+        "m": 0.2,
+        "v": 0.004,
+        "m_hat": 2.0,
+        "v_hat": 4.0,
+        "update": 0.102,
+        "theta_next": 1.898,
     }
     assert list(step.values) == list(expected)
     for key, value in expected.items():
@@ -100,7 +119,10 @@ def test_every_formula_reproduces_its_value(name: str, config: dict) -> None:
             formula = quantity.formula(hp, record.t)
             assert formula.symbols() <= set(env), (quantity.key, formula.symbols() - set(env))
             np.testing.assert_allclose(
-                formula.evaluate(env), record.values[quantity.key], rtol=1e-9, atol=1e-15,
+                formula.evaluate(env),
+                record.values[quantity.key],
+                rtol=1e-9,
+                atol=1e-15,
                 err_msg=f"{name} {quantity.key} at step {record.t}",
             )
 
@@ -145,8 +167,9 @@ rates = st.floats(min_value=1e-4, max_value=1.0)
 def test_adamw_without_decay_is_adam(theta: np.ndarray, lr: float, steps: int) -> None:
     adam, adamw = OPTIMIZERS["adam"], OPTIMIZERS["adamw"]
     a = iterate(adam, adam.resolve({"lr": lr}), theta, quadratic_gradient, steps)
-    b = iterate(adamw, adamw.resolve({"lr": lr, "weight_decay": 0.0}), theta, quadratic_gradient,
-                steps)
+    b = iterate(
+        adamw, adamw.resolve({"lr": lr, "weight_decay": 0.0}), theta, quadratic_gradient, steps
+    )
     np.testing.assert_array_equal(a, b)
 
 
@@ -177,8 +200,13 @@ def test_lion_moves_every_coordinate_by_lr_plus_decay(
 ) -> None:
     lion = OPTIMIZERS["lion"]
     g = np.where(theta >= 0, 1.0, -1.0)
-    values, _ = lion.step(theta, g, lion.init(theta, lion.resolve({})),
-                          lion.resolve({"lr": lr, "weight_decay": wd}), 1)
+    values, _ = lion.step(
+        theta,
+        g,
+        lion.init(theta, lion.resolve({})),
+        lion.resolve({"lr": lr, "weight_decay": wd}),
+        1,
+    )
     np.testing.assert_allclose(values["update"], lr * (g + wd * theta), rtol=1e-9, atol=1e-12)
 
 
@@ -197,8 +225,11 @@ def test_lion_moves_every_coordinate_by_lr_plus_decay(
         ("sgd", {"nesterov": True}, "nesterov needs momentum > 0 and dampening = 0"),
         ("adam", {"amsgrad": 1}, "amsgrad must be true or false, got 1"),
         ("adam", {"lr": "fast"}, "lr must be a number, got 'fast'"),
-        ("adam", {"momentum": 0.9},
-         "adam has no hyper-parameter 'momentum' (lr, beta1, beta2, eps, weight_decay, amsgrad)"),
+        (
+            "adam",
+            {"momentum": 0.9},
+            "adam has no hyper-parameter 'momentum' (lr, beta1, beta2, eps, weight_decay, amsgrad)",
+        ),
     ],
 )
 def test_invalid_hyperparameters_are_named(name: str, overrides: dict, message: str) -> None:
@@ -223,7 +254,11 @@ def test_torch_defaults() -> None:
     assert defaults["adamw"]["weight_decay"] == 0.01
     assert defaults["adam"]["weight_decay"] == 0.0
     assert defaults["sgd"] == {
-        "lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False,
+        "lr": 1e-3,
+        "momentum": 0.0,
+        "dampening": 0.0,
+        "weight_decay": 0.0,
+        "nesterov": False,
     }
     assert defaults["adagrad"]["eps"] == 1e-10
     assert defaults["rmsprop"]["alpha"] == 0.99
@@ -233,8 +268,12 @@ def test_torch_defaults() -> None:
 def test_divergence_is_reported_at_its_step() -> None:
     sgd = OPTIMIZERS["sgd"]
     run = trajectory(
-        sgd, sgd.resolve({"lr": 3.0}), np.array([2.0]),
-        lambda th: 4 * th**3, lambda th: float(np.sum(th**4)), 50,
+        sgd,
+        sgd.resolve({"lr": 3.0}),
+        np.array([2.0]),
+        lambda th: 4 * th**3,
+        lambda th: float(np.sum(th**4)),
+        50,
     )
     assert run.divergence is not None
     assert run.divergence.t == len(run.steps) + 1

@@ -12,8 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tutor.content.exercises import (
-    FORMAT_VERSION, Exercise, ExerciseError, asked_value, bundled_exercises, check_exercises,
-    exercises_dir, find_exercise, load_exercise, run_exercise,
+    FORMAT_VERSION,
+    Exercise,
+    ExerciseError,
+    asked_value,
+    bundled_exercises,
+    check_exercises,
+    exercises_dir,
+    find_exercise,
+    load_exercise,
+    run_exercise,
 )
 from tutor.engine import OPTIMIZERS
 from tutor.errors import TutorError
@@ -149,30 +157,54 @@ ALLOWED = (
 
 CASES: list[tuple[str, str, str]] = [
     # (test id, file text, the expected line after "<file>: ")
-    ("version-missing", toml(format_version=None),
-     "format_version: missing required key (expected an integer)"),
-    ("version-string", toml(format_version='"1"'),
-     "format_version: must be an integer, got string '1'"),
-    ("version-other", toml(format_version="2", id='"Bad Id"'),
-     "format_version: must be 1, got 2 (this version of tutor reads format 1 only)"),
-    ("id-pattern", toml(id='"Adam_1"'),
-     "id: must be lowercase letters and digits joined by single hyphens, e.g. 'adam-one-step', "
-     "got 'Adam_1'"),
+    (
+        "version-missing",
+        toml(format_version=None),
+        "format_version: missing required key (expected an integer)",
+    ),
+    (
+        "version-string",
+        toml(format_version='"1"'),
+        "format_version: must be an integer, got string '1'",
+    ),
+    (
+        "version-other",
+        toml(format_version="2", id='"Bad Id"'),
+        "format_version: must be 1, got 2 (this version of tutor reads format 1 only)",
+    ),
+    (
+        "id-pattern",
+        toml(id='"Adam_1"'),
+        "id: must be lowercase letters and digits joined by single hyphens, e.g. 'adam-one-step', "
+        "got 'Adam_1'",
+    ),
     ("id-number", toml(id="7"), "id: must be a string, got integer 7"),
     ("title-missing", toml(title=None), "title: missing required key (expected a string)"),
     ("title-blank", toml(title='"  "'), "title: must not be blank"),
-    ("optimizer-unknown", toml(optimizer='"adamm"'),
-     "optimizer: unknown optimizer 'adamm' (did you mean 'adam'?)"),
+    (
+        "optimizer-unknown",
+        toml(optimizer='"adamm"'),
+        "optimizer: unknown optimizer 'adamm' (did you mean 'adam'?)",
+    ),
     ("loss-refused", toml(loss='"(theta - 1"'), "loss: " + "{loss:(theta - 1}"),
     ("loss-not-string", toml(loss="1.5"), "loss: must be a string, got float 1.5"),
-    ("params-empty", toml(params="[]"),
-     "params: must name at least one parameter (or leave params out)"),
+    (
+        "params-empty",
+        toml(params="[]"),
+        "params: must name at least one parameter (or leave params out)",
+    ),
     ("params-name", toml(params='["x y"]'), "params[0]: 'x y' is not a valid parameter name"),
-    ("params-repeat", toml(params='["theta", "theta"]'),
-     "params[1]: 'theta' is already a parameter (remove the repeat)"),
-    ("start-count", toml(start="[1.0, 2.0]"),
-     "start: has 2 values but the loss has 1 parameter (theta): give one value per parameter, "
-     "in that order"),
+    (
+        "params-repeat",
+        toml(params='["theta", "theta"]'),
+        "params[1]: 'theta' is already a parameter (remove the repeat)",
+    ),
+    (
+        "start-count",
+        toml(start="[1.0, 2.0]"),
+        "start: has 2 values but the loss has 1 parameter (theta): give one value per parameter, "
+        "in that order",
+    ),
     ("start-infinite", toml(start="[inf]"), "start[0]: must be a finite number, got inf"),
     ("start-nan", toml(start="[nan]"), "start[0]: must be a finite number, got nan"),
     ("start-string", toml(start='["2"]'), "start[0]: must be a number, got string '2'"),
@@ -183,37 +215,55 @@ CASES: list[tuple[str, str, str]] = [
     ("steps-bool", toml(steps="true"), "steps: must be an integer, got boolean true"),
     ("tolerance-zero", toml(tolerance="0"), "tolerance: must be > 0 and < 1, got 0"),
     ("tolerance-one", toml(tolerance="1.5"), "tolerance: must be > 0 and < 1, got 1.5"),
-    ("tolerance-string", toml(tolerance='"small"'),
-     "tolerance: must be a number, got string 'small'"),
-    ("hints-missing", toml(hints=None),
-     "hints: missing required key (expected an array of strings)"),
+    (
+        "tolerance-string",
+        toml(tolerance='"small"'),
+        "tolerance: must be a number, got string 'small'",
+    ),
+    (
+        "hints-missing",
+        toml(hints=None),
+        "hints: missing required key (expected an array of strings)",
+    ),
     ("hints-empty", toml(hints="[]"), "hints: must hold at least one hint"),
     ("hints-blank", toml(hints='["ok", " "]'), "hints[1]: must not be blank"),
-    ("hints-string", toml(hints='"one"'),
-     "hints: must be an array of strings, got string 'one'"),
+    ("hints-string", toml(hints='"one"'), "hints: must be an array of strings, got string 'one'"),
     ("hints-item", toml(hints='["ok", 3]'), "hints[1]: must be a string, got integer 3"),
-    ("convention", toml(convention='"keras"'),
-     "convention: must be one of pytorch, got 'keras'"),
-    ("ask-unknown", toml(ask='["g", "mhat"]'),
-     f"ask[1]: 'mhat' is not computed by adam with these hyper-parameters "
-     f"(choose from: {ADAM_KEYS})"),
-    ("ask-inactive", toml(ask='["v_max"]'),
-     f"ask[0]: 'v_max' is not computed by adam with these hyper-parameters "
-     f"(choose from: {ADAM_KEYS})"),
+    ("convention", toml(convention='"keras"'), "convention: must be one of pytorch, got 'keras'"),
+    (
+        "ask-unknown",
+        toml(ask='["g", "mhat"]'),
+        f"ask[1]: 'mhat' is not computed by adam with these hyper-parameters "
+        f"(choose from: {ADAM_KEYS})",
+    ),
+    (
+        "ask-inactive",
+        toml(ask='["v_max"]'),
+        f"ask[0]: 'v_max' is not computed by adam with these hyper-parameters "
+        f"(choose from: {ADAM_KEYS})",
+    ),
     ("ask-empty", toml(ask="[]"), "ask: must name at least one value to compute"),
     ("ask-repeat", toml(ask='["g", "m", "g"]'), "ask[2]: 'g' is already asked (remove the repeat)"),
     ("hp-range", toml("lr = -1"), "hyperparameters.lr: must be > 0, got -1"),
     ("hp-beta", toml("beta2 = 1.0"), "hyperparameters.beta2: must be in [0, 1), got 1"),
-    ("hp-unknown", toml("lrr = 0.1"),
-     "hyperparameters.lrr: adam has no hyper-parameter 'lrr' (did you mean 'lr'?)"),
+    (
+        "hp-unknown",
+        toml("lrr = 0.1"),
+        "hyperparameters.lrr: adam has no hyper-parameter 'lrr' (did you mean 'lr'?)",
+    ),
     ("hp-string", toml('lr = "0.1"'), "hyperparameters.lr: must be a number, got '0.1'"),
     ("hp-flag", toml("amsgrad = 1"), "hyperparameters.amsgrad: must be true or false, got 1"),
-    ("hp-not-table", toml(hyperparameters="3"),
-     "hyperparameters: must be a table, got integer 3"),
-    ("hp-combination", toml("nesterov = true", optimizer='"sgd"', ask='["g"]'),
-     "hyperparameters: nesterov needs momentum > 0 and dampening = 0"),
-    ("unknown-key-typo", toml(hyperparamters="{ lr = 0.1 }"),
-     "unknown key 'hyperparamters' (did you mean 'hyperparameters'?)"),
+    ("hp-not-table", toml(hyperparameters="3"), "hyperparameters: must be a table, got integer 3"),
+    (
+        "hp-combination",
+        toml("nesterov = true", optimizer='"sgd"', ask='["g"]'),
+        "hyperparameters: nesterov needs momentum > 0 and dampening = 0",
+    ),
+    (
+        "unknown-key-typo",
+        toml(hyperparamters="{ lr = 0.1 }"),
+        "unknown key 'hyperparamters' (did you mean 'hyperparameters'?)",
+    ),
     ("unknown-key", toml(zzz="1"), f"unknown key 'zzz' (allowed keys: {ALLOWED})"),
 ]
 
@@ -231,10 +281,21 @@ def test_the_base_file_is_valid(tmp_path: Path) -> None:
     path.write_text(toml("lr = 1"), encoding="utf-8")
     exercise = load_exercise(path)
     assert exercise == Exercise(
-        id="my-exercise", title="A title", topic="adam", optimizer="adam",
-        description="Take one step.", loss="(theta - 1)**2", params=None, start=(2.0,), steps=1,
-        hyperparameters={"lr": 1.0}, ask=("g", "m"), tolerance=1e-3,
-        hints=("Differentiate first.",), convention="pytorch", source=path,
+        id="my-exercise",
+        title="A title",
+        topic="adam",
+        optimizer="adam",
+        description="Take one step.",
+        loss="(theta - 1)**2",
+        params=None,
+        start=(2.0,),
+        steps=1,
+        hyperparameters={"lr": 1.0},
+        ask=("g", "m"),
+        tolerance=1e-3,
+        hints=("Differentiate first.",),
+        convention="pytorch",
+        source=path,
     )
     assert FORMAT_VERSION == 1
 
@@ -267,7 +328,8 @@ def test_several_problems_are_all_reported(tmp_path: Path) -> None:
     ]
     assert caught.value.problems == tuple(f"{path}: {p}" for p in parts)
     assert str(caught.value).splitlines() == [
-        f"{path}: 4 problems: " + "; ".join(parts), *(f"{path}: {p}" for p in parts)
+        f"{path}: 4 problems: " + "; ".join(parts),
+        *(f"{path}: {p}" for p in parts),
     ]
 
 
@@ -353,8 +415,15 @@ def test_check_reports_bad_files_duplicates_and_divergence(tmp_path: Path) -> No
     (tmp_path / "a" / "one.toml").write_text(toml(), encoding="utf-8")
     (tmp_path / "a" / "two.toml").write_text(toml(), encoding="utf-8")
     (tmp_path / "bad.toml").write_text(toml(steps="0"), encoding="utf-8")
-    blow_up = toml("lr = 1", optimizer='"sgd"', loss='"theta**4"', start="[10.0]",
-                   steps="20", ask='["g"]', id='"blow-up"')
+    blow_up = toml(
+        "lr = 1",
+        optimizer='"sgd"',
+        loss='"theta**4"',
+        start="[10.0]",
+        steps="20",
+        ask='["g"]',
+        id='"blow-up"',
+    )
     (tmp_path / "blow.toml").write_text(blow_up, encoding="utf-8")
     assert check_exercises(tmp_path) == [
         f"{tmp_path / 'a' / 'two.toml'}: id: 'my-exercise' is already used by "
@@ -363,6 +432,13 @@ def test_check_reports_bad_files_duplicates_and_divergence(tmp_path: Path) -> No
         f"{tmp_path / 'blow.toml'}: the run diverges at step 4 (loss is not finite): "
         "lower hyperparameters.lr, move start, or ask for fewer steps",
     ]
+
+
+def test_check_never_raises_on_a_loss_the_engine_cannot_evaluate(tmp_path: Path) -> None:
+    path = tmp_path / "complex.toml"
+    path.write_text(toml(loss='"sqrt(-1)*theta"'), encoding="utf-8")
+    (line,) = check_exercises(tmp_path)
+    assert line.startswith(f"{path}: loss: ")
 
 
 def test_check_a_clean_folder(tmp_path: Path) -> None:
@@ -380,15 +456,39 @@ def test_check_an_empty_folder_and_a_file(tmp_path: Path) -> None:
 # --- Nothing but ExerciseError, whatever the file holds -----------------------------------------
 
 _SCALARS = st.one_of(
-    st.integers(-3, 2000), st.floats(allow_nan=True), st.booleans(),
-    st.sampled_from(["", " ", "adam", "sgd", "g", "m", "x", "theta", "(theta - 1)**2", "x**2 +",
-                     "1/0", "lr", "pytorch", "__import__('os')"]),
+    st.integers(-3, 2000),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "adam",
+            "sgd",
+            "g",
+            "m",
+            "x",
+            "theta",
+            "(theta - 1)**2",
+            "x**2 +",
+            "1/0",
+            "lr",
+            "pytorch",
+            "__import__('os')",
+        ]
+    ),
 )
 _VALUES = st.recursive(
-    _SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["lr", "beta1", "momentum", "amsgrad", "nesterov", "zz"]), inner,
-        max_size=3,
-    ), max_leaves=6,
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["lr", "beta1", "momentum", "amsgrad", "nesterov", "zz"]),
+            inner,
+            max_size=3,
+        )
+    ),
+    max_leaves=6,
 )
 
 
@@ -407,8 +507,15 @@ def _literal(value: object) -> str:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.sampled_from([*BASE, "params", "steps", "tolerance", "convention",
-                                        "hyperparameters", "hintz"]), _VALUES, max_size=6))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [*BASE, "params", "steps", "tolerance", "convention", "hyperparameters", "hintz"]
+        ),
+        _VALUES,
+        max_size=6,
+    )
+)
 def test_any_content_gives_an_exercise_or_an_exercise_error(
     tmp_path_factory: pytest.TempPathFactory, changes: dict[str, object]
 ) -> None:

@@ -1,7 +1,7 @@
 """The error funnel: every bad input becomes ``error: <one line>`` on stderr and exit status 2.
 
-Our own :class:`~tutor.errors.TutorError` and Click's (Typer's) usage errors (unknown option, bad value)
-end here; no traceback and no boxed panel reaches the user.
+Our own :class:`~tutor.errors.TutorError` and Click's (Typer's) usage errors (unknown option,
+bad value) end here; no traceback and no boxed panel reaches the user.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import sys
 from typing import Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
 
 # Typer 0.29 vendors Click and does not re-export its usage errors; this module is the only place
 # that reaches inside it (pyproject pins typer below 0.30 for this reason).
 from typer._click.exceptions import UsageError
+from typer.core import TyperGroup
 
 from tutor.errors import TutorError
 
@@ -24,8 +24,12 @@ INTERNAL_ERROR = 70
 
 
 def fail(message: str) -> NoReturn:
-    """Print ``error: message`` (one line) to stderr and exit with status 2."""
-    line = " ".join(message.split())
+    """Print ``error: message`` (its first line) to stderr and exit with status 2.
+
+    Errors that list several problems put a self-contained summary on their first line.
+    """
+    lines = message.strip().splitlines() or [""]
+    line = " ".join(lines[0].split())
     typer.echo(f"error: {line}", err=True)
     sys.exit(USAGE_ERROR)
 

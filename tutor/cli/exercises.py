@@ -77,8 +77,9 @@ def show(
 def check(
     folder: Annotated[
         Path | None,
-        typer.Argument(help="Folder of exercise files.  [default: the bundled exercises]",
-                       show_default=False),
+        typer.Argument(
+            help="Folder of exercise files.  [default: the bundled exercises]", show_default=False
+        ),
     ] = None,
 ) -> None:
     """Lint every exercise file in a folder: it loads, its ids are unique and it solves.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -13,7 +13,7 @@ HYPER = "Hyper-parameters (torch.optim's names; defaults are the optimizer's own
 OUTPUT = "Output"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     rich = "rich"
     json = "json"
     markdown = "markdown"
@@ -49,7 +49,8 @@ def solve(
     loss: Annotated[
         str | None,
         typer.Option(
-            "--loss", "-l",
+            "--loss",
+            "-l",
             help="Loss expression such as '(theta - 1)**2', or a preset name: quadratic, bowl, "
             "rosenbrock, himmelblau, beale, booth, logistic.  [default: quadratic]",
             show_default=False,
@@ -57,67 +58,127 @@ def solve(
     ] = None,
     params: Annotated[
         str | None,
-        typer.Option(help="Parameter names in order, e.g. 'x,y'.  [default: the loss's names, "
-                     "sorted]", show_default=False),
+        typer.Option(
+            help="Parameter names in order, e.g. 'x,y'.  [default: the loss's names, sorted]",
+            show_default=False,
+        ),
     ] = None,
     theta: Annotated[
         str | None,
-        typer.Option(help="Starting values, one per parameter, e.g. '1.5,-0.5'.  [default: the "
-                     "preset's start]", show_default=False),
+        typer.Option(
+            help="Starting values, one per parameter, e.g. '1.5,-0.5'.  [default: the "
+            "preset's start]",
+            show_default=False,
+        ),
     ] = None,
-    steps: Annotated[int | None, typer.Option("--steps", "-n", help="Number of steps.  "
-                                               "[default: 1]", show_default=False)] = None,
+    steps: Annotated[
+        int | None,
+        typer.Option("--steps", "-n", help="Number of steps.  [default: 1]", show_default=False),
+    ] = None,
     exercise: Annotated[
         str | None,
-        typer.Option("--exercise", "-e", help="Run a bundled exercise (its id) or an exercise "
-                     "file (its path).", show_default=False),
+        typer.Option(
+            "--exercise",
+            "-e",
+            help="Run a bundled exercise (its id) or an exercise file (its path).",
+            show_default=False,
+        ),
     ] = None,
     output_format: Annotated[
         Format, typer.Option("--format", "-f", help="Output format.", rich_help_panel=OUTPUT)
     ] = Format.rich,
     precision: Annotated[
         int,
-        typer.Option("--precision", "-p", min=1, max=17, help="Significant digits shown "
-                     "(JSON always has full precision).", rich_help_panel=OUTPUT),
+        typer.Option(
+            "--precision",
+            "-p",
+            min=1,
+            max=17,
+            help="Significant digits shown (JSON always has full precision).",
+            rich_help_panel=OUTPUT,
+        ),
     ] = 6,
-    lr: Annotated[float | None, typer.Option(help="Learning rate η.", rich_help_panel=HYPER,
-                                             show_default=False)] = None,
-    beta1: Annotated[float | None, typer.Option(help="β₁ (betas[0]): adam, adamw, lion.",
-                                                rich_help_panel=HYPER, show_default=False)] = None,
-    beta2: Annotated[float | None, typer.Option(help="β₂ (betas[1]): adam, adamw, lion.",
-                                                rich_help_panel=HYPER, show_default=False)] = None,
-    eps: Annotated[float | None, typer.Option(help="ε: adagrad, rmsprop, adam, adamw.",
-                                              rich_help_panel=HYPER, show_default=False)] = None,
-    weight_decay: Annotated[float | None, typer.Option(help="Weight decay λ (every optimizer).",
-                                                       rich_help_panel=HYPER,
-                                                       show_default=False)] = None,
-    momentum: Annotated[float | None, typer.Option(help="Momentum μ: sgd, rmsprop.",
-                                                   rich_help_panel=HYPER,
-                                                   show_default=False)] = None,
-    dampening: Annotated[float | None, typer.Option(help="Dampening τ: sgd.",
-                                                    rich_help_panel=HYPER,
-                                                    show_default=False)] = None,
-    nesterov: Annotated[bool | None, typer.Option("--nesterov/--no-nesterov",
-                                                  help="Nesterov momentum: sgd.",
-                                                  rich_help_panel=HYPER,
-                                                  show_default=False)] = None,
-    alpha: Annotated[float | None, typer.Option(help="Smoothing constant α: rmsprop.",
-                                                rich_help_panel=HYPER, show_default=False)] = None,
-    centered: Annotated[bool | None, typer.Option("--centered/--no-centered",
-                                                  help="Centered variant: rmsprop.",
-                                                  rich_help_panel=HYPER,
-                                                  show_default=False)] = None,
-    lr_decay: Annotated[float | None, typer.Option(help="Learning-rate decay: adagrad.",
-                                                   rich_help_panel=HYPER,
-                                                   show_default=False)] = None,
-    initial_accumulator_value: Annotated[
-        float | None, typer.Option(help="Starting sum of squares: adagrad.",
-                                   rich_help_panel=HYPER, show_default=False)
+    lr: Annotated[
+        float | None,
+        typer.Option(help="Learning rate η.", rich_help_panel=HYPER, show_default=False),
     ] = None,
-    amsgrad: Annotated[bool | None, typer.Option("--amsgrad/--no-amsgrad",
-                                                 help="AMSGrad variant: adam, adamw.",
-                                                 rich_help_panel=HYPER,
-                                                 show_default=False)] = None,
+    beta1: Annotated[
+        float | None,
+        typer.Option(
+            help="β₁ (betas[0]): adam, adamw, lion.", rich_help_panel=HYPER, show_default=False
+        ),
+    ] = None,
+    beta2: Annotated[
+        float | None,
+        typer.Option(
+            help="β₂ (betas[1]): adam, adamw, lion.", rich_help_panel=HYPER, show_default=False
+        ),
+    ] = None,
+    eps: Annotated[
+        float | None,
+        typer.Option(
+            help="ε: adagrad, rmsprop, adam, adamw.", rich_help_panel=HYPER, show_default=False
+        ),
+    ] = None,
+    weight_decay: Annotated[
+        float | None,
+        typer.Option(
+            help="Weight decay λ (every optimizer).", rich_help_panel=HYPER, show_default=False
+        ),
+    ] = None,
+    momentum: Annotated[
+        float | None,
+        typer.Option(help="Momentum μ: sgd, rmsprop.", rich_help_panel=HYPER, show_default=False),
+    ] = None,
+    dampening: Annotated[
+        float | None,
+        typer.Option(help="Dampening τ: sgd.", rich_help_panel=HYPER, show_default=False),
+    ] = None,
+    nesterov: Annotated[
+        bool | None,
+        typer.Option(
+            "--nesterov/--no-nesterov",
+            help="Nesterov momentum: sgd.",
+            rich_help_panel=HYPER,
+            show_default=False,
+        ),
+    ] = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(
+            help="Smoothing constant α: rmsprop.", rich_help_panel=HYPER, show_default=False
+        ),
+    ] = None,
+    centered: Annotated[
+        bool | None,
+        typer.Option(
+            "--centered/--no-centered",
+            help="Centered variant: rmsprop.",
+            rich_help_panel=HYPER,
+            show_default=False,
+        ),
+    ] = None,
+    lr_decay: Annotated[
+        float | None,
+        typer.Option(
+            help="Learning-rate decay: adagrad.", rich_help_panel=HYPER, show_default=False
+        ),
+    ] = None,
+    initial_accumulator_value: Annotated[
+        float | None,
+        typer.Option(
+            help="Starting sum of squares: adagrad.", rich_help_panel=HYPER, show_default=False
+        ),
+    ] = None,
+    amsgrad: Annotated[
+        bool | None,
+        typer.Option(
+            "--amsgrad/--no-amsgrad",
+            help="AMSGrad variant: adam, adamw.",
+            rich_help_panel=HYPER,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Solve optimizer steps one quantity at a time, with formulas, numbers and a loss check.
 
@@ -139,28 +200,47 @@ def solve(
     overrides: dict[str, Any] = {
         name: value
         for name, value in {
-            "lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay,
-            "momentum": momentum, "dampening": dampening, "nesterov": nesterov, "alpha": alpha,
-            "centered": centered, "lr_decay": lr_decay,
-            "initial_accumulator_value": initial_accumulator_value, "amsgrad": amsgrad,
+            "lr": lr,
+            "beta1": beta1,
+            "beta2": beta2,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "dampening": dampening,
+            "nesterov": nesterov,
+            "alpha": alpha,
+            "centered": centered,
+            "lr_decay": lr_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "amsgrad": amsgrad,
         }.items()
         if value is not None
     }
     from tutor.cli.output import print_solution
-    from tutor.teach.solve import make_problem, problem_from_exercise, solve as run_solve
+    from tutor.teach.solve import make_problem, problem_from_exercise
+    from tutor.teach.solve import solve as run_solve
 
     names = parse_names(params) if params is not None else None
     start = parse_numbers(theta, "--theta") if theta is not None else None
     if exercise is not None:
         problem = problem_from_exercise(
-            exercise, optimizer=optimizer, loss=loss, params=names, theta=start, steps=steps,
+            exercise,
+            optimizer=optimizer,
+            loss=loss,
+            params=names,
+            theta=start,
+            steps=steps,
             hyperparameters=overrides,
         )
     elif optimizer is None:
         raise TutorError("name an optimizer (e.g. 'tutor solve adamw') or give --exercise")
     else:
         problem = make_problem(
-            optimizer, loss=loss, params=names, theta=start, steps=1 if steps is None else steps,
+            optimizer,
+            loss=loss,
+            params=names,
+            theta=start,
+            steps=1 if steps is None else steps,
             hyperparameters=overrides,
         )
     print_solution(run_solve(problem), output_format.value, precision)

@@ -54,7 +54,12 @@ import numpy as np
 
 import tutor
 from tutor.engine import (
-    OPTIMIZERS, OptimizerSpec, StepRecord, Trajectory, get_optimizer, trajectory,
+    OPTIMIZERS,
+    OptimizerSpec,
+    StepRecord,
+    Trajectory,
+    get_optimizer,
+    trajectory,
 )
 from tutor.errors import HyperparameterError, TutorError
 from tutor.symbolic.loss import compile_loss
@@ -188,8 +193,7 @@ def _require(test: Callable[[Any], Any], message: str) -> Check:
 def _each(test: Callable[[Any], Any], message: str) -> Check:
     """A check of every item of an array, reported as ``key[i]``."""
     return lambda key, values: [
-        (f"{key}[{i}]", message.format(value=_show(v)))
-        for i, v in enumerate(values) if not test(v)
+        (f"{key}[{i}]", message.format(value=_show(v))) for i, v in enumerate(values) if not test(v)
     ]
 
 
@@ -197,8 +201,10 @@ def _no_repeats(what: str) -> Check:
     def check(key: str, values: tuple[str, ...]) -> list[Problem]:
         return [
             (f"{key}[{i}]", f"{v!r} is already {what} (remove the repeat)")
-            for i, v in enumerate(values) if v in values[:i]
+            for i, v in enumerate(values)
+            if v in values[:i]
         ]
+
     return check
 
 
@@ -222,42 +228,84 @@ class _Field:
 
 _FIELDS = (
     _Field("format_version", _INTEGER),
-    _Field("id", _STRING, check=_require(
-        _ID.fullmatch,
-        "must be lowercase letters and digits joined by single hyphens, "
-        "e.g. 'adam-one-step', got {value}",
-    )),
+    _Field(
+        "id",
+        _STRING,
+        check=_require(
+            _ID.fullmatch,
+            "must be lowercase letters and digits joined by single hyphens, "
+            "e.g. 'adam-one-step', got {value}",
+        ),
+    ),
     _Field("title", _STRING, check=_NOT_BLANK),
     _Field("topic", _STRING, check=_NOT_BLANK),
     _Field("optimizer", _STRING),
     _Field("description", _STRING, check=_NOT_BLANK),
     _Field("loss", _STRING, check=_NOT_BLANK),
-    _Field("params", _STRINGS, required=False, check=_all(
-        _require(len, "must name at least one parameter (or leave params out)"),
-        _each(str.isidentifier, "{value} is not a valid parameter name"),
-        _no_repeats("a parameter"),
-    )),
-    _Field("start", _NUMBERS, check=_all(
-        _require(len, "must give one starting value per parameter"),
-        _each(math.isfinite, "must be a finite number, got {value}"),
-    )),
-    _Field("steps", _INTEGER, required=False, default=1, check=_require(
-        lambda n: 1 <= n <= MAX_EXERCISE_STEPS,
-        f"must be from 1 to {MAX_EXERCISE_STEPS}, got {{value}}",
-    )),
-    _Field("ask", _STRINGS, check=_all(
-        _require(len, "must name at least one value to compute"), _no_repeats("asked"),
-    )),
-    _Field("tolerance", _NUMBER, required=False, default=1e-3, check=_require(
-        lambda x: 0 < x < 1, "must be > 0 and < 1, got {value}",
-    )),
-    _Field("hints", _STRINGS, check=_all(
-        _require(len, "must hold at least one hint"), _each(str.strip, "must not be blank"),
-    )),
-    _Field("convention", _STRING, required=False, default="pytorch", check=_require(
-        CONVENTIONS.__contains__,
-        f"must be one of {', '.join(sorted(CONVENTIONS))}, got {{value}}",
-    )),
+    _Field(
+        "params",
+        _STRINGS,
+        required=False,
+        check=_all(
+            _require(len, "must name at least one parameter (or leave params out)"),
+            _each(str.isidentifier, "{value} is not a valid parameter name"),
+            _no_repeats("a parameter"),
+        ),
+    ),
+    _Field(
+        "start",
+        _NUMBERS,
+        check=_all(
+            _require(len, "must give one starting value per parameter"),
+            _each(math.isfinite, "must be a finite number, got {value}"),
+        ),
+    ),
+    _Field(
+        "steps",
+        _INTEGER,
+        required=False,
+        default=1,
+        check=_require(
+            lambda n: 1 <= n <= MAX_EXERCISE_STEPS,
+            f"must be from 1 to {MAX_EXERCISE_STEPS}, got {{value}}",
+        ),
+    ),
+    _Field(
+        "ask",
+        _STRINGS,
+        check=_all(
+            _require(len, "must name at least one value to compute"),
+            _no_repeats("asked"),
+        ),
+    ),
+    _Field(
+        "tolerance",
+        _NUMBER,
+        required=False,
+        default=1e-3,
+        check=_require(
+            lambda x: 0 < x < 1,
+            "must be > 0 and < 1, got {value}",
+        ),
+    ),
+    _Field(
+        "hints",
+        _STRINGS,
+        check=_all(
+            _require(len, "must hold at least one hint"),
+            _each(str.strip, "must not be blank"),
+        ),
+    ),
+    _Field(
+        "convention",
+        _STRING,
+        required=False,
+        default="pytorch",
+        check=_require(
+            CONVENTIONS.__contains__,
+            f"must be one of {', '.join(sorted(CONVENTIONS))}, got {{value}}",
+        ),
+    ),
     _Field("hyperparameters", _TABLE, required=False, default={}),
 )
 _FIELD_NAMES = tuple(f.name for f in _FIELDS)
@@ -364,11 +412,16 @@ def _check_together(fields: dict[str, Any], problems: list[Problem]) -> None:
     if loss is not None and fields["start"] is not _INVALID:
         n, names = len(fields["start"]), loss.params
         if n != len(names):
-            problems.append(("start", (
-                f"has {n} value{'s' * (n != 1)} but the loss has {len(names)} "
-                f"parameter{'s' * (len(names) != 1)} ({', '.join(names)}): "
-                "give one value per parameter, in that order"
-            )))
+            problems.append(
+                (
+                    "start",
+                    (
+                        f"has {n} value{'s' * (n != 1)} but the loss has {len(names)} "
+                        f"parameter{'s' * (len(names) != 1)} ({', '.join(names)}): "
+                        "give one value per parameter, in that order"
+                    ),
+                )
+            )
     if spec is not None and fields["hyperparameters"] is not _INVALID:
         checked = _check_hyperparameters(spec, fields["hyperparameters"], problems)
         if checked is not None:
@@ -376,11 +429,15 @@ def _check_together(fields: dict[str, Any], problems: list[Problem]) -> None:
     if spec is not None and resolved is not None and fields["ask"] is not _INVALID:
         valid = askable_keys(spec, resolved)
         problems.extend(
-            (f"ask[{i}]", (
-                f"{key!r} is not computed by {spec.name} with these hyper-parameters "
-                f"(choose from: {', '.join(valid)})"
-            ))
-            for i, key in enumerate(fields["ask"]) if key not in valid
+            (
+                f"ask[{i}]",
+                (
+                    f"{key!r} is not computed by {spec.name} with these hyper-parameters "
+                    f"(choose from: {', '.join(valid)})"
+                ),
+            )
+            for i, key in enumerate(fields["ask"])
+            if key not in valid
         )
 
 
@@ -400,13 +457,22 @@ def load_exercise(path: Path) -> Exercise:
     data = _read_toml(path)
     version = data.get("format_version")
     if _INTEGER.accepts(version) and version != FORMAT_VERSION:
-        raise _error(path, [("format_version", (
-            f"must be {FORMAT_VERSION}, got {version} (this version of tutor reads format "
-            f"{FORMAT_VERSION} only)"
-        ))])
+        raise _error(
+            path,
+            [
+                (
+                    "format_version",
+                    (
+                        f"must be {FORMAT_VERSION}, got {version} (this version of tutor reads "
+                        f"format {FORMAT_VERSION} only)"
+                    ),
+                )
+            ],
+        )
     problems: list[Problem] = [
         ("", f"unknown key {key!r} ({_suggest(key, _FIELD_NAMES, 'allowed keys')})")
-        for key in data if key not in _FIELD_NAMES
+        for key in data
+        if key not in _FIELD_NAMES
     ]
     fields: dict[str, Any] = {}
     for entry in _FIELDS:
@@ -507,17 +573,28 @@ def _solve_problems(exercise: Exercise) -> list[str]:
         run = run_exercise(exercise)
     except TutorError as exc:
         return [_line(source, "", f"the engine refuses to run it: {exc.message}")]
+    except (ArithmeticError, TypeError, ValueError) as exc:  # e.g. a complex-valued loss
+        return [_line(source, "loss", f"cannot be evaluated at start ({exc}); change the loss")]
     if run.divergence is not None:
         t, what = run.divergence.t, run.divergence.quantity
-        return [_line(source, "", (
-            f"the run diverges at step {t} ({what} is not finite): lower hyperparameters.lr, "
-            "move start, or ask for fewer steps"
-        ))]
+        return [
+            _line(
+                source,
+                "",
+                (
+                    f"the run diverges at step {t} ({what} is not finite): lower "
+                    "hyperparameters.lr, move start, or ask for fewer steps"
+                ),
+            )
+        ]
     return [
-        _line(source, f"ask[{i}]", (
-            f"{key!r} is not finite at step {record.t} (change the loss or start so that it is)"
-        ))
-        for record in run.steps for i, key in enumerate(exercise.ask)
+        _line(
+            source,
+            f"ask[{i}]",
+            (f"{key!r} is not finite at step {record.t} (change the loss or start so that it is)"),
+        )
+        for record in run.steps
+        for i, key in enumerate(exercise.ask)
         if not np.all(np.isfinite(asked_value(record, key)))
     ]
 
@@ -546,10 +623,16 @@ def check_exercises(folder: Path) -> list[str]:
             lines.extend(exc.problems)
             continue
         if exercise.id in first_use:
-            lines.append(_line(path, "id", (
-                f"{exercise.id!r} is already used by {first_use[exercise.id]} "
-                "(ids must be unique: rename one)"
-            )))
+            lines.append(
+                _line(
+                    path,
+                    "id",
+                    (
+                        f"{exercise.id!r} is already used by {first_use[exercise.id]} "
+                        "(ids must be unique: rename one)"
+                    ),
+                )
+            )
         first_use.setdefault(exercise.id, path)
         lines.extend(_solve_problems(exercise))
     return lines

@@ -9,6 +9,14 @@ from tutor.engine.run import Divergence, StepRecord, Trajectory, iterate, trajec
 from tutor.engine.spec import Hyperparameter, OptimizerSpec, Quantity
 
 __all__ = [
-    "OPTIMIZERS", "Divergence", "Hyperparameter", "OptimizerSpec", "Quantity", "StepRecord",
-    "Trajectory", "get_optimizer", "iterate", "trajectory",
+    "OPTIMIZERS",
+    "Divergence",
+    "Hyperparameter",
+    "OptimizerSpec",
+    "Quantity",
+    "StepRecord",
+    "Trajectory",
+    "get_optimizer",
+    "iterate",
+    "trajectory",
 ]

@@ -193,9 +193,7 @@ class BinOp(Expr):
     def latex(self, values: Mapping[str, Any] | None = None, fmt: ValueFormatter = str) -> str:
         if self.op == "/":
             return rf"\frac{{{self.left.latex(values, fmt)}}}{{{self.right.latex(values, fmt)}}}"
-        left, right = self._operands(
-            lambda e: e.latex(values, fmt), lambda x: rf"\left({x}\right)"
-        )
+        left, right = self._operands(lambda e: e.latex(values, fmt), lambda x: rf"\left({x}\right)")
         if self.op == "**":
             if values is not None and not left.startswith(r"\left("):
                 left = rf"\left({left}\right)"

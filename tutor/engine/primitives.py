@@ -28,8 +28,14 @@ def lerp(start: Any, end: Any, weight: Any) -> Any:
 
 def moving_average(previous: Any, new: Any, decay: Any) -> Any:
     """Exponential moving average ``decay·previous + (1 − decay)·new``, in torch's ``mul_``/
-    ``add_`` order (used for second moments, which torch does not compute with ``lerp``)."""
+    ``add_`` order (used where torch does not compute it with ``lerp``)."""
     return previous * decay + (1 - decay) * new
+
+
+def moving_average_of_squares(previous: Any, g: Any, decay: Any) -> Any:
+    """``decay·previous + (1 − decay)·g²``, as torch's ``mul_(decay).addcmul_(g, g, 1 − decay)``
+    evaluates it: ``((1 − decay)·g)·g``."""
+    return previous * decay + (1 - decay) * g * g
 
 
 def bias_correction(beta: Any, t: int) -> Any:

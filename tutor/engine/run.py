@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tutor.engine.spec import OptimizerSpec, State
+from tutor.engine.spec import OptimizerSpec
 from tutor.errors import TutorError
 
 GradientFn = Callable[[np.ndarray], np.ndarray]
@@ -129,9 +129,7 @@ def trajectory(
         if bad is not None:
             return Trajectory(spec, hyperparameters, tuple(records), Divergence(t, bad))
         previous = {f"{key}_prev": value for key, value in state.items()}
-        records.append(
-            StepRecord(t, theta, current_loss, grad, previous, dict(values), next_loss)
-        )
+        records.append(StepRecord(t, theta, current_loss, grad, previous, dict(values), next_loss))
         theta, state, current_loss = values["theta_next"], new_state, next_loss
     return Trajectory(spec, hyperparameters, tuple(records), None)
 

@@ -33,7 +33,12 @@ def render_latex(solution: Solution, precision: int) -> str:
 
 
 _UNICODE_TEX = {
-    "θ": r"$\theta$", "₀": r"$_0$", "→": r"$\to$", " ✓": "", " ✗": "", "ₜ": r"$_t$",
+    "θ": r"$\theta$",
+    "₀": r"$_0$",
+    "→": r"$\to$",
+    " ✓": "",
+    " ✗": "",
+    "ₜ": r"$_t$",
 }
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from tutor.render.numbers import value_text
 from tutor.render.rows import step_rows
 from tutor.render.solution_common import (
-    divergence_text, hyperparameter_items, rises, tabled_steps, verdict,
+    divergence_text,
+    hyperparameter_items,
+    rises,
+    tabled_steps,
+    verdict,
 )
 from tutor.teach.solve import Solution
 

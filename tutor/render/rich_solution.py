@@ -10,7 +10,11 @@ from tutor.engine import StepRecord
 from tutor.render.numbers import value_text
 from tutor.render.rows import step_rows
 from tutor.render.solution_common import (
-    divergence_text, hyperparameter_items, rises, tabled_steps, verdict,
+    divergence_text,
+    hyperparameter_items,
+    rises,
+    tabled_steps,
+    verdict,
 )
 from tutor.teach.solve import Solution
 
@@ -28,9 +32,7 @@ def _header(solution: Solution, precision: int) -> RenderableType:
     lines.append("Loss: ", style="bold").append(f"L({', '.join(loss.params)}) = {loss.text}\n")
     for name, grad in zip(loss.params, loss.gradient_text(), strict=True):
         lines.append("Gradient: ", style="bold").append(f"∂L/∂{name} = {grad}\n")
-    lines.append("Start: ", style="bold").append(
-        f"θ₀ = {value_text(problem.theta0, precision)}\n"
-    )
+    lines.append("Start: ", style="bold").append(f"θ₀ = {value_text(problem.theta0, precision)}\n")
     items = ", ".join(f"{sym} = {val}" for sym, _, val in hyperparameter_items(solution, precision))
     lines.append("Hyper-parameters: ", style="bold").append(f"{items}\n")
     lines.append("Convention: ", style="bold").append(problem.spec.convention)

@@ -45,14 +45,25 @@ def _gradient_row(loss: Loss, record: StepRecord, precision: int) -> Row:
         substituted_tex = sympy.latex(expr.xreplace(numbers))
         name = f"dL/d{symbol}"
         return Row(
-            "g", "gₜ", "g_t", f"{name} = {sympy.sstr(expr)}",
+            "g",
+            "gₜ",
+            "g_t",
+            f"{name} = {sympy.sstr(expr)}",
             rf"\frac{{dL}}{{d{sympy.latex(symbol)}}} = {sympy.latex(expr)}",
             substituted if len(substituted) <= _MAX_SUBSTITUTED else "",
             substituted_tex if len(substituted) <= _MAX_SUBSTITUTED else "",
-            record.grad, "gradient of the loss at θₜ",
+            record.grad,
+            "gradient of the loss at θₜ",
         )
     return Row(
-        "g", "gₜ", "g_t", "∇L(θₜ)", r"\nabla L(\theta_t)", "", "", record.grad,
+        "g",
+        "gₜ",
+        "g_t",
+        "∇L(θₜ)",
+        r"\nabla L(\theta_t)",
+        "",
+        "",
+        record.grad,
         "gradient of the loss at θₜ",
     )
 

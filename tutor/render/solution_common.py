@@ -65,8 +65,8 @@ def divergence_text(solution: Solution) -> str | None:
     if name is None:
         name = f"{spec.quantity(key).symbol.text} ({key})"
     return (
-        f"Diverged at step {divergence.t}: {name} became infinite or not a number. The steps before it are "
-        "shown; a smaller learning rate (--lr) usually prevents this."
+        f"Diverged at step {divergence.t}: {name} became infinite or not a number. The steps "
+        "before it are shown; a smaller learning rate (--lr) usually prevents this."
     )
 
 

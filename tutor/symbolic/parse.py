@@ -172,8 +172,9 @@ class _Builder:
         if self.params is not None:
             close = difflib.get_close_matches(name, self.params, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            raise self.fail(node, f"unknown name {name!r} ({hint}parameters: "
-                                  f"{', '.join(self.params)})")
+            raise self.fail(
+                node, f"unknown name {name!r} ({hint}parameters: {', '.join(self.params)})"
+            )
         self.names.add(name)
         return make_symbol(name)
 
@@ -227,8 +228,10 @@ class _Builder:
         spec = ALLOWED_FUNCTIONS.get(name)
         if spec is None:
             close = difflib.get_close_matches(name, list(ALLOWED_FUNCTIONS), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else (
-                f"allowed: {', '.join(sorted(ALLOWED_FUNCTIONS))}"
+            hint = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else (f"allowed: {', '.join(sorted(ALLOWED_FUNCTIONS))}")
             )
             raise self.fail(node, f"unknown function {name!r} ({hint})")
         if node.keywords:
@@ -274,4 +277,6 @@ def parse_expression(text: str, params: Sequence[str] | None = None) -> ParsedEx
         raise ExpressionError(text, f"nested more than {MAX_DEPTH} levels deep") from None
     if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         raise ExpressionError(text, "the expression is not finite (division by zero?)")
+    if expr.has(sympy.I):
+        raise ExpressionError(text, "the expression has complex values; a loss must be real")
     return ParsedExpression(text, expr, tuple(sorted(builder.names)))

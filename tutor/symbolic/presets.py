@@ -25,7 +25,8 @@ def presets() -> dict[str, Preset]:
     data = tomllib.loads(text)
     data.pop("format_version")
     return {
-        name: Preset(name, entry["loss"], tuple(float(x) for x in entry["start"]),
-                     entry["description"])
+        name: Preset(
+            name, entry["loss"], tuple(float(x) for x in entry["start"]), entry["description"]
+        )
         for name, entry in data.items()
     }

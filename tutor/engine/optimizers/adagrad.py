@@ -27,7 +27,14 @@ import numpy as np
 from tutor.engine import symbols as s
 from tutor.engine.formula import Sym, sqrt
 from tutor.engine.optimizers.common import (
-    DECAYED_GRADIENT, THETA_NEXT, eps, gradient_used, is_on, lr, update, weight_decay,
+    DECAYED_GRADIENT,
+    THETA_NEXT,
+    eps,
+    gradient_used,
+    is_on,
+    lr,
+    update,
+    weight_decay,
 )
 from tutor.engine.primitives import l2_gradient
 from tutor.engine.spec import NON_NEGATIVE, Hyper, Hyperparameter, OptimizerSpec, Quantity, State
@@ -73,8 +80,11 @@ ADAGRAD = OptimizerSpec(
         ),
         weight_decay(0.0, "L2 penalty added to the gradient"),
         Hyperparameter(
-            "initial_accumulator_value", s.INITIAL_ACCUMULATOR, 0.0,
-            "starting value of the squared-gradient sum", NON_NEGATIVE,
+            "initial_accumulator_value",
+            s.INITIAL_ACCUMULATOR,
+            0.0,
+            "starting value of the squared-gradient sum",
+            NON_NEGATIVE,
             "initial_accumulator_value",
         ),
         eps(1e-10, "to the root of the sum"),

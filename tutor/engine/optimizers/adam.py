@@ -30,17 +30,29 @@ The worked example: one AdamW step from θ₀ = 2 on (θ − 1)² with η = 0.1.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from tutor.engine import symbols as s
 from tutor.engine.formula import Expr, Sym, maximum, sqrt
 from tutor.engine.optimizers.common import (
-    DECAYED_GRADIENT, THETA_NEXT, beta, eps, flag, gradient_used, is_on, lr, update, weight_decay,
+    DECAYED_GRADIENT,
+    THETA_NEXT,
+    beta,
+    eps,
+    flag,
+    gradient_used,
+    is_on,
+    lr,
+    update,
+    weight_decay,
 )
-from tutor.engine.primitives import bias_correction, decoupled_decay, l2_gradient, lerp
-from tutor.engine.primitives import moving_average
+from tutor.engine.primitives import (
+    bias_correction,
+    decoupled_decay,
+    l2_gradient,
+    lerp,
+    moving_average_of_squares,
+)
 from tutor.engine.spec import Hyper, OptimizerSpec, Quantity, State
 
 M, M_PREV = s.state_symbols("m", "m", "m")
@@ -73,7 +85,7 @@ def _make_step(decoupled: bool):  # type: ignore[no-untyped-def]
             else:
                 grad = values["g_decayed"] = l2_gradient(g, theta, hp["weight_decay"])
         m = values["m"] = lerp(state["m"], grad, 1 - beta1)
-        v = values["v"] = moving_average(state["v"], grad * grad, beta2)
+        v = values["v"] = moving_average_of_squares(state["v"], grad, beta2)
         new_state: State = {"m": m, "v": v}
         correction1 = bias_correction(beta1, t)
         correction2 = bias_correction(beta2, t)
@@ -83,7 +95,7 @@ def _make_step(decoupled: bool):  # type: ignore[no-untyped-def]
         values["m_hat"] = m / correction1
         values["v_hat"] = second / correction2
         step_size = lr / correction1
-        sqrt_correction2 = np.sqrt(correction2) if np.ndim(correction2) else math.sqrt(correction2)
+        sqrt_correction2 = correction2**0.5
         denom = np.sqrt(second) / sqrt_correction2 + hp["eps"]
         theta_next = decayed + (-step_size) * (m / denom)
         values["update"] = theta - theta_next
@@ -110,7 +122,8 @@ def _quantities(decoupled: bool) -> tuple[Quantity, ...]:
         return (V_MAX if hp["amsgrad"] else V) / (1 - s.BETA2**s.T)
 
     decay = () if decoupled else (DECAYED_GRADIENT,)
-    return decay + (
+    return (
+        *decay,
         Quantity(
             "m",
             M,
@@ -145,9 +158,7 @@ def _quantities(decoupled: bool) -> tuple[Quantity, ...]:
     )
 
 
-_COMMON_CONVENTION = (
-    "ε is added after the square root of v̂; both moments are bias-corrected"
-)
+_COMMON_CONVENTION = "ε is added after the square root of v̂; both moments are bias-corrected"
 
 ADAM = OptimizerSpec(
     name="adam",

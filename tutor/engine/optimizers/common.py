@@ -24,15 +24,23 @@ def lr(default: float) -> Hyperparameter:
 
 def eps(default: float, where: str) -> Hyperparameter:
     return Hyperparameter(
-        "eps", s.EPS, default, f"small constant added {where} to avoid division by zero",
-        NON_NEGATIVE, "eps",
+        "eps",
+        s.EPS,
+        default,
+        f"small constant added {where} to avoid division by zero",
+        NON_NEGATIVE,
+        "eps",
     )
 
 
 def weight_decay(default: float, how: str) -> Hyperparameter:
     return Hyperparameter(
-        "weight_decay", s.WEIGHT_DECAY, default, f"weight decay coefficient ({how})",
-        NON_NEGATIVE, "weight_decay",
+        "weight_decay",
+        s.WEIGHT_DECAY,
+        default,
+        f"weight decay coefficient ({how})",
+        NON_NEGATIVE,
+        "weight_decay",
     )
 
 
@@ -74,5 +82,10 @@ def update(formula: Any, description: str) -> Quantity:
 
 
 __all__ = [
-    "DECAYED_GRADIENT", "NON_NEGATIVE", "THETA_NEXT", "gradient_used", "is_on", "update",
+    "DECAYED_GRADIENT",
+    "NON_NEGATIVE",
+    "THETA_NEXT",
+    "gradient_used",
+    "is_on",
+    "update",
 ]

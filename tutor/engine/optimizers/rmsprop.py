@@ -29,11 +29,25 @@ import numpy as np
 from tutor.engine import symbols as s
 from tutor.engine.formula import Expr, Sym, sqrt
 from tutor.engine.optimizers.common import (
-    DECAYED_GRADIENT, THETA_NEXT, eps, flag, gradient_used, is_on, lr, update, weight_decay,
+    DECAYED_GRADIENT,
+    THETA_NEXT,
+    eps,
+    flag,
+    gradient_used,
+    is_on,
+    lr,
+    update,
+    weight_decay,
 )
-from tutor.engine.primitives import l2_gradient, lerp, moving_average
+from tutor.engine.primitives import l2_gradient, lerp, moving_average_of_squares
 from tutor.engine.spec import (
-    NON_NEGATIVE, UNIT_INTERVAL, Hyper, Hyperparameter, OptimizerSpec, Quantity, State,
+    NON_NEGATIVE,
+    UNIT_INTERVAL,
+    Hyper,
+    Hyperparameter,
+    OptimizerSpec,
+    Quantity,
+    State,
 )
 
 SQUARE_AVG, SQUARE_AVG_PREV = s.state_symbols("square_avg", "v", "v")
@@ -59,7 +73,7 @@ def _step(
     if is_on(hp, "weight_decay"):
         grad = values["g_decayed"] = l2_gradient(g, theta, hp["weight_decay"])
     alpha = hp["alpha"]
-    square_avg = moving_average(state["square_avg"], grad * grad, alpha)
+    square_avg = moving_average_of_squares(state["square_avg"], grad, alpha)
     values["square_avg"] = square_avg
     new_state: State = {"square_avg": square_avg}
     if hp["centered"]:
@@ -105,14 +119,16 @@ RMSPROP = OptimizerSpec(
     hyperparameters=(
         lr(1e-2),
         Hyperparameter(
-            "alpha", s.ALPHA, 0.99, "smoothing constant of the squared-gradient average",
-            UNIT_INTERVAL, "alpha",
+            "alpha",
+            s.ALPHA,
+            0.99,
+            "smoothing constant of the squared-gradient average",
+            UNIT_INTERVAL,
+            "alpha",
         ),
         eps(1e-8, "to the root of the average"),
         weight_decay(0.0, "L2 penalty added to the gradient"),
-        Hyperparameter(
-            "momentum", s.MOMENTUM, 0.0, "momentum factor", NON_NEGATIVE, "momentum"
-        ),
+        Hyperparameter("momentum", s.MOMENTUM, 0.0, "momentum factor", NON_NEGATIVE, "momentum"),
         flag("centered", s.CENTERED, "divide by an estimate of the variance instead"),
     ),
     quantities=(

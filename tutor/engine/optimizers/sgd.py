@@ -27,11 +27,24 @@ import numpy as np
 from tutor.engine import symbols as s
 from tutor.engine.formula import Expr, Sym
 from tutor.engine.optimizers.common import (
-    DECAYED_GRADIENT, THETA_NEXT, flag, gradient_used, is_on, lr, update, weight_decay,
+    DECAYED_GRADIENT,
+    THETA_NEXT,
+    flag,
+    gradient_used,
+    is_on,
+    lr,
+    update,
+    weight_decay,
 )
 from tutor.engine.primitives import l2_gradient
 from tutor.engine.spec import (
-    NON_NEGATIVE, UNIT_INTERVAL, Hyper, Hyperparameter, OptimizerSpec, Quantity, State,
+    NON_NEGATIVE,
+    UNIT_INTERVAL,
+    Hyper,
+    Hyperparameter,
+    OptimizerSpec,
+    Quantity,
+    State,
 )
 from tutor.errors import HyperparameterError
 
@@ -92,12 +105,20 @@ SGD = OptimizerSpec(
     hyperparameters=(
         lr(1e-3),
         Hyperparameter(
-            "momentum", s.MOMENTUM, 0.0, "momentum factor: how much of the last step is kept",
-            NON_NEGATIVE, "momentum",
+            "momentum",
+            s.MOMENTUM,
+            0.0,
+            "momentum factor: how much of the last step is kept",
+            NON_NEGATIVE,
+            "momentum",
         ),
         Hyperparameter(
-            "dampening", s.DAMPENING, 0.0, "dampening: how much of the new gradient is held back",
-            UNIT_INTERVAL, "dampening",
+            "dampening",
+            s.DAMPENING,
+            0.0,
+            "dampening: how much of the new gradient is held back",
+            UNIT_INTERVAL,
+            "dampening",
         ),
         weight_decay(0.0, "L2 penalty added to the gradient"),
         flag("nesterov", s.NESTEROV, "use Nesterov momentum (look ahead along the buffer)"),
@@ -107,9 +128,11 @@ SGD = OptimizerSpec(
         Quantity(
             "momentum_buffer",
             BUFFER,
-            lambda hp, t: gradient_used(hp)
-            if t == 1
-            else s.MOMENTUM * BUFFER_PREV + (1 - s.DAMPENING) * gradient_used(hp),
+            lambda hp, t: (
+                gradient_used(hp)
+                if t == 1
+                else s.MOMENTUM * BUFFER_PREV + (1 - s.DAMPENING) * gradient_used(hp)
+            ),
             "velocity: a running sum of past gradients (the first one is the gradient itself)",
             torch_state="momentum_buffer",
             when=lambda hp: is_on(hp, "momentum"),
