@@ -83,7 +83,7 @@ def test_worked_example_fields() -> None:
     }
     assert description.startswith("A single weight θ sits at θ₀ = 2")
     assert len(hints) == 4 and all(h.strip() for h in hints)
-    assert exercise is bundled_exercises()[[e.id for e in bundled_exercises()].index(exercise.id)]
+    assert exercise == bundled_exercises()[[e.id for e in bundled_exercises()].index(exercise.id)]
 
 
 def test_worked_example_solves_to_the_chapter_numbers() -> None:

@@ -1,6 +1,6 @@
 """The error funnel: every bad input becomes ``error: <one line>`` on stderr and exit status 2.
 
-Our own :class:`~tutor.errors.TutorError` and Click's (Typer's) usage errors (unknown option,
+Our own :class:`~tutor.errors.TutorError` and Click's usage errors (unknown option,
 bad value) end here; no traceback and no boxed panel reaches the user.
 """
 
@@ -10,11 +10,8 @@ import os
 import sys
 from typing import Any, NoReturn
 
+import click
 import typer
-
-# Typer 0.29 vendors Click and does not re-export its usage errors; this module is the only place
-# that reaches inside it (pyproject pins typer below 0.30 for this reason).
-from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from tutor.errors import TutorError
@@ -34,7 +31,7 @@ def fail(message: str) -> NoReturn:
     sys.exit(USAGE_ERROR)
 
 
-def _usage_message(error: UsageError) -> str:
+def _usage_message(error: click.UsageError) -> str:
     message = error.format_message()
     if message:
         message = message[0].lower() + message[1:]
@@ -51,11 +48,11 @@ class FunnelGroup(TyperGroup):
             result = super().main(*args, **kwargs)
         except TutorError as error:
             fail(str(error))
-        except UsageError as error:
+        except click.UsageError as error:
             fail(_usage_message(error))
-        except typer.Exit as error:
+        except click.exceptions.Exit as error:
             sys.exit(error.exit_code)
-        except typer.Abort:
+        except click.Abort:
             typer.echo("aborted", err=True)
             sys.exit(1)
         except KeyboardInterrupt:

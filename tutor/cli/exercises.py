@@ -28,14 +28,14 @@ def exercises(ctx: typer.Context) -> None:
     from rich.table import Table
 
     from tutor.cli.output import stdout_console
-    from tutor.content.exercises import bundled_exercises
+    from tutor.content.index import bundled_index
 
     table = Table(title="Exercises (run one with: tutor solve --exercise ID)", title_justify="left")
     table.add_column("id", style="bold cyan", no_wrap=True)
     table.add_column("optimizer")
     table.add_column("steps", justify="right")
     table.add_column("title")
-    for exercise in bundled_exercises():
+    for exercise in bundled_index():
         table.add_row(exercise.id, exercise.optimizer, str(exercise.steps), exercise.title)
     stdout_console().print(table)
 
@@ -88,7 +88,8 @@ def check(
 
     Example: tutor exercises check exercises/
     """
-    from tutor.content.exercises import check_exercises, exercises_dir
+    from tutor.content.exercises import check_exercises
+    from tutor.content.index import exercises_dir
 
     target = folder if folder is not None else exercises_dir()
     if not target.is_dir():

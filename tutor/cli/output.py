@@ -7,10 +7,12 @@ the terminal (colour only on a terminal, width from it or ``COLUMNS``).
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from tutor.teach.solve import Solution
+if TYPE_CHECKING:  # the renderers and SymPy load only when a solution is printed
+    from tutor.teach.solve import Solution
 
 
 def stdout_console() -> Console:

@@ -45,14 +45,13 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-import tutor
+from tutor.content.index import bundled_index, exercises_dir
 from tutor.engine import (
     OPTIMIZERS,
     OptimizerSpec,
@@ -521,14 +520,6 @@ def asked_value(record: StepRecord, key: str) -> np.ndarray:
 # --- The bundled exercises and the folder check ------------------------------------------------
 
 
-def exercises_dir() -> Path:
-    """The folder of bundled exercises: inside an installed wheel, else the source checkout's."""
-    installed = resources.files("tutor") / "_exercises"
-    if installed.is_dir():
-        return Path(str(installed))
-    return Path(tutor.__file__).resolve().parent.parent / "exercises"
-
-
 @functools.cache
 def bundled_exercises() -> tuple[Exercise, ...]:
     """Every bundled exercise, sorted by (topic, id); loaded once.
@@ -550,9 +541,9 @@ def find_exercise(ref: str) -> Exercise:
         ExerciseError: unknown id (with a suggestion), missing file, or an invalid file.
     """
     if _ID.fullmatch(ref):
-        by_id = {e.id: e for e in bundled_exercises()}
+        by_id = {s.id: s.path for s in bundled_index()}
         if ref in by_id:
-            return by_id[ref]
+            return load_exercise(by_id[ref])
         if not _is_file(Path(ref)):
             hint = _suggest(ref, sorted(by_id), "bundled exercises")
             raise ExerciseError(f"unknown exercise {ref!r} ({hint})")
