@@ -17,7 +17,7 @@ def lerp(start: Any, end: Any, weight: Any) -> Any:
     torch switches to ``end − (end − start)·(1 − weight)`` when ``weight >= 0.5`` so that the
     result is exact at ``weight = 1``; matching it keeps our numbers on torch's last digit.
     """
-    if np.ndim(weight) == 0:
+    if isinstance(weight, (int, float)):
         if weight < 0.5:
             return start + weight * (end - start)
         return end - (end - start) * (1 - weight)

@@ -13,7 +13,10 @@ from tutor.engine.spec import DECAY_RATE, NON_NEGATIVE, POSITIVE, Hyper, Hyperpa
 
 def is_on(hp: Hyper, name: str) -> bool:
     """Whether a hyper-parameter is non-zero (for any configuration of a batch)."""
-    return bool(np.any(np.asarray(hp[name]) != 0))
+    value = hp[name]
+    if isinstance(value, (int, float)):  # the common case, checked on every step: keep it cheap
+        return value != 0
+    return bool(np.any(np.asarray(value) != 0))
 
 
 def lr(default: float) -> Hyperparameter:
