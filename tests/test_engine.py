@@ -76,7 +76,7 @@ def test_registry_holds_the_first_wave() -> None:
 def test_worked_example_every_number() -> None:
     spec = get_optimizer("adamw")
     hp = spec.resolve({"lr": 0.1})
-    assert hp == {
+    assert spec.hyperparameter_values(hp) == {
         "lr": 0.1,
         "beta1": 0.9,
         "beta2": 0.999,

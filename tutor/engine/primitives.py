@@ -43,6 +43,14 @@ def bias_correction(beta: Any, t: int) -> Any:
     return 1 - beta**t
 
 
+def stabilized_root(x: Any, eps: Any, placement: str) -> Any:
+    """``√x + ε`` (``placement="outside"``, PyTorch) or ``√(x + ε)`` (``"inside"``, Keras, optax
+    and many textbooks): the divisor of adaptive methods."""
+    if placement == "inside":
+        return np.sqrt(x + eps)
+    return np.sqrt(x) + eps
+
+
 def l2_gradient(g: Any, theta: Any, weight_decay: Any) -> Any:
     """L2-regularised gradient ``g + λ·θ`` (weight decay folded into the gradient)."""
     return g + weight_decay * theta

@@ -114,6 +114,34 @@ class Hyperparameter:
         return number
 
 
+@dataclass(frozen=True)
+class Convention:
+    """One way of writing an optimizer's arithmetic: PyTorch's, the paper's, optax's, Keras's, or
+    the textbook form the seeds use.
+
+    A convention is not a copy of the optimizer: it is a set of ``switches``, parameters that the
+    optimizer's one step function and its formulas read (``bias_correction``, ``eps_placement``…).
+
+    Attributes:
+        name: ``pytorch``, ``paper``, ``optax``, ``keras`` or ``textbook``.
+        title: e.g. ``PyTorch``.
+        source: where the arithmetic comes from (library and version, or paper and section).
+        summary: what the arithmetic does differently, in one sentence.
+        switches: values of the step function's variant parameters.
+        unsupported: hyper-parameters this convention does not have; they must stay at their
+            defaults.
+    """
+
+    name: str
+    title: str
+    source: str
+    summary: str
+    switches: Mapping[str, Any]
+    unsupported: frozenset[str] = frozenset()
+
+
+CONVENTION_NAMES = ("pytorch", "paper", "optax", "keras", "textbook")
+
 FormulaFn = Callable[[Hyper, int], Expr]
 
 
@@ -152,7 +180,7 @@ class OptimizerSpec:
     title: str
     summary: str
     reference: str
-    convention: str
+    conventions: tuple[Convention, ...]
     hyperparameters: tuple[Hyperparameter, ...]
     quantities: tuple[Quantity, ...]
     init: InitFn
@@ -168,16 +196,53 @@ class OptimizerSpec:
     def defaults(self) -> dict[str, float | bool]:
         return {h.name: h.default for h in self.hyperparameters}
 
-    def resolve(self, overrides: Mapping[str, Any] | None = None) -> dict[str, float | bool]:
-        """Defaults updated with ``overrides``, each validated; unknown names are errors."""
-        values: dict[str, float | bool] = self.defaults()
+    @property
+    def default_convention(self) -> Convention:
+        return self.conventions[0]
+
+    def convention(self, name: str | None = None) -> Convention:
+        """The convention called ``name`` (default: the first, PyTorch's where torch has one)."""
+        if name is None:
+            return self.default_convention
+        key = name.strip().lower()
+        for convention in self.conventions:
+            if convention.name == key:
+                return convention
+        available = ", ".join(c.name for c in self.conventions)
+        if key in CONVENTION_NAMES:
+            raise HyperparameterError(
+                f"{self.name} has no {key!r} convention (available: {available})"
+            )
+        raise HyperparameterError(
+            f"unknown convention {name!r} (known: {', '.join(CONVENTION_NAMES)})"
+        )
+
+    def resolve(
+        self, overrides: Mapping[str, Any] | None = None, convention: str | None = None
+    ) -> dict[str, Any]:
+        """Defaults updated with ``overrides``, each validated, plus the convention's switches.
+
+        Unknown names are errors, and so is a hyper-parameter the convention does not have.
+        """
+        values: dict[str, Any] = self.defaults()
         for name, value in (overrides or {}).items():
             if name not in values:
                 known = ", ".join(values)
                 raise HyperparameterError(f"{self.name} has no hyper-parameter {name!r} ({known})")
             values[name] = self.hyperparameter(name).validate(value)
+        chosen = self.convention(convention)
+        for name in sorted(chosen.unsupported):
+            if values[name] != self.hyperparameter(name).default:
+                raise HyperparameterError(
+                    f"{name} is not part of the {chosen.name} convention of {self.name}; "
+                    f"leave it at {_num(self.hyperparameter(name).default)}"
+                )
         self.check(values)
-        return values
+        return {**values, **self.default_convention.switches, **chosen.switches}
+
+    def hyperparameter_values(self, hp: Hyper) -> dict[str, Any]:
+        """Only the hyper-parameters of ``hp`` (without the convention's switches)."""
+        return {h.name: hp[h.name] for h in self.hyperparameters}
 
     def active_quantities(self, hp: Hyper) -> tuple[Quantity, ...]:
         return tuple(q for q in self.quantities if q.when(hp))

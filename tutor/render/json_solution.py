@@ -48,12 +48,20 @@ def solution_data(solution: Solution) -> dict[str, Any]:
     return {
         "optimizer": problem.spec.name,
         "title": problem.spec.title,
-        "convention": problem.spec.convention,
+        "convention": {
+            "name": problem.convention.name,
+            "title": problem.convention.title,
+            "source": problem.convention.source,
+            "summary": problem.convention.summary,
+        },
         "exercise": problem.exercise,
         "params": list(problem.loss.params),
         "loss": problem.loss.text,
         "gradient": problem.loss.gradient_text(),
-        "hyperparameters": {k: json_value(v) for k, v in problem.hyperparameters.items()},
+        "hyperparameters": {
+            k: json_value(v)
+            for k, v in problem.spec.hyperparameter_values(problem.hyperparameters).items()
+        },
         "theta0": json_value(problem.theta0),
         "steps": [
             _step(solution, record, check.reason)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from tutor.render.numbers import tex_value
 from tutor.render.rows import step_rows
-from tutor.render.solution_common import divergence_text, tabled_steps, verdict
+from tutor.render.solution_common import convention_text, divergence_text, tabled_steps, verdict
 from tutor.teach.solve import Solution
 
 
 def render_latex(solution: Solution, precision: int) -> str:
     problem = solution.problem
     lines = [
-        f"% {problem.spec.title}; convention: {problem.spec.convention}",
+        f"% {problem.spec.title}; convention: {convention_text(solution)}",
         rf"\section*{{{problem.spec.title}}}",
         "",
     ]

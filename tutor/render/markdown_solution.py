@@ -5,6 +5,7 @@ from __future__ import annotations
 from tutor.render.numbers import value_text
 from tutor.render.rows import step_rows
 from tutor.render.solution_common import (
+    convention_text,
     divergence_text,
     hyperparameter_items,
     rises,
@@ -31,7 +32,7 @@ def render_markdown(solution: Solution, precision: int) -> str:
     items = ", ".join(
         f"{sym} (`{name}`) = {val}" for sym, name, val in hyperparameter_items(solution, precision)
     )
-    lines += [f"- **Hyper-parameters:** {items}", f"- **Convention:** {problem.spec.convention}"]
+    lines += [f"- **Hyper-parameters:** {items}", f"- **Convention:** {convention_text(solution)}"]
     for record in tabled_steps(solution):
         lines += [
             "",

@@ -10,6 +10,7 @@ from tutor.engine import StepRecord
 from tutor.render.numbers import value_text
 from tutor.render.rows import step_rows
 from tutor.render.solution_common import (
+    convention_text,
     divergence_text,
     hyperparameter_items,
     rises,
@@ -35,7 +36,7 @@ def _header(solution: Solution, precision: int) -> RenderableType:
     lines.append("Start: ", style="bold").append(f"θ₀ = {value_text(problem.theta0, precision)}\n")
     items = ", ".join(f"{sym} = {val}" for sym, _, val in hyperparameter_items(solution, precision))
     lines.append("Hyper-parameters: ", style="bold").append(f"{items}\n")
-    lines.append("Convention: ", style="bold").append(problem.spec.convention)
+    lines.append("Convention: ", style="bold").append(convention_text(solution))
     return lines
 
 

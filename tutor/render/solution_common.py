@@ -30,6 +30,12 @@ def hyperparameter_items(solution: Solution, precision: int) -> Iterator[tuple[s
         yield hyper.symbol.text, hyper.name, value_text(value, precision)
 
 
+def convention_text(solution: Solution) -> str:
+    """``PyTorch: <what it does> [source]``."""
+    convention = solution.problem.convention
+    return f"{convention.title}: {convention.summary} [{convention.source}]"
+
+
 def verdict(solution: Solution, precision: int) -> str:
     """One sentence: the loss before and after the whole run, and whether it went down."""
     first = solution.steps[0].loss if solution.steps else solution.final_loss

@@ -16,6 +16,7 @@ import numpy as np
 
 from tutor.engine import OptimizerSpec, StepRecord, Trajectory, get_optimizer, trajectory
 from tutor.engine.run import check_steps
+from tutor.engine.spec import Convention
 from tutor.errors import TutorError
 from tutor.symbolic.loss import Loss, compile_loss
 from tutor.symbolic.presets import presets
@@ -33,6 +34,8 @@ class Problem:
         theta0: starting parameters, one per name in ``loss.params``.
         hyperparameters: every hyper-parameter of ``spec``, defaults filled in.
         steps: how many steps to take.
+        convention: whose arithmetic the numbers follow (its switches are in
+            ``hyperparameters`` too).
         exercise: the exercise id when the problem came from one.
     """
 
@@ -41,6 +44,7 @@ class Problem:
     theta0: np.ndarray
     hyperparameters: Mapping[str, Any]
     steps: int
+    convention: Convention
     exercise: str | None = None
 
 
@@ -104,6 +108,7 @@ def make_problem(
     theta: Sequence[float] | None = None,
     steps: int = 1,
     hyperparameters: Mapping[str, Any] | None = None,
+    convention: str | None = None,
     exercise: str | None = None,
 ) -> Problem:
     """Validate every input and build a :class:`Problem`.
@@ -124,10 +129,10 @@ def make_problem(
             raise TutorError(f"give a starting point with --theta for {', '.join(compiled.params)}")
         theta = preset_start
     theta0 = _finite_vector(theta, compiled.params)
-    resolved = spec.resolve(hyperparameters)
+    resolved = spec.resolve(hyperparameters, convention)
     check_steps(steps)
     _check_start(compiled, theta0)
-    return Problem(spec, compiled, theta0, resolved, steps, exercise)
+    return Problem(spec, compiled, theta0, resolved, steps, spec.convention(convention), exercise)
 
 
 def _check_start(loss: Loss, theta0: np.ndarray) -> None:
@@ -192,6 +197,7 @@ def problem_from_exercise(
     theta: Sequence[float] | None = None,
     steps: int | None = None,
     hyperparameters: Mapping[str, Any] | None = None,
+    convention: str | None = None,
 ) -> Problem:
     """The problem an exercise states, with any of its values overridden ("what if lr were…").
 
@@ -213,5 +219,6 @@ def problem_from_exercise(
         theta=theta if theta is not None else exercise.start,
         steps=steps if steps is not None else exercise.steps,
         hyperparameters={**exercise.hyperparameters, **(hyperparameters or {})},
+        convention=convention if convention is not None else exercise.convention,
         exercise=exercise.id,
     )

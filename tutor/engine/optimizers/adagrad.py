@@ -25,19 +25,29 @@ from __future__ import annotations
 import numpy as np
 
 from tutor.engine import symbols as s
-from tutor.engine.formula import Sym, sqrt
+from tutor.engine.formula import Expr, Sym
 from tutor.engine.optimizers.common import (
-    DECAYED_GRADIENT,
+    DECAYED_GRADIENT_L2,
     THETA_NEXT,
     eps,
+    folds_decay,
     gradient_used,
     is_on,
     lr,
+    stabilized_root_formula,
     update,
     weight_decay,
 )
-from tutor.engine.primitives import l2_gradient
-from tutor.engine.spec import NON_NEGATIVE, Hyper, Hyperparameter, OptimizerSpec, Quantity, State
+from tutor.engine.primitives import decoupled_decay, l2_gradient, stabilized_root
+from tutor.engine.spec import (
+    NON_NEGATIVE,
+    Convention,
+    Hyper,
+    Hyperparameter,
+    OptimizerSpec,
+    Quantity,
+    State,
+)
 
 SUM, SUM_PREV = s.state_symbols("sum", "G", "G")
 LR_T = Sym("lr_t", "ηₜ", r"\eta_t")
@@ -52,16 +62,32 @@ def _step(
     theta: np.ndarray, g: np.ndarray, state: State, hp: Hyper, t: int
 ) -> tuple[dict[str, np.ndarray], State]:
     values: dict[str, np.ndarray] = {}
-    grad = g
-    if is_on(hp, "weight_decay"):
+    grad, base = g, theta
+    if folds_decay(hp):
         grad = values["g_decayed"] = l2_gradient(g, theta, hp["weight_decay"])
+    elif is_on(hp, "weight_decay"):
+        base = decoupled_decay(theta, hp["lr"], hp["weight_decay"])
     lr_t = values["lr_t"] = hp["lr"] / (1 + (t - 1) * hp["lr_decay"])
     total = values["sum"] = state["sum"] + grad * grad
-    denom = values["denom"] = np.sqrt(total) + hp["eps"]
-    theta_next = theta + (-lr_t) * (grad / denom)
+    denom = values["denom"] = stabilized_root(total, hp["eps"], hp["eps_placement"])
+    theta_next = base + (-lr_t) * (grad / denom)
     values["update"] = theta - theta_next
     values["theta_next"] = theta_next
     return values, {"sum": total}
+
+
+_TORCH = {"eps_placement": "outside", "decay": "l2"}
+
+
+def _denominator(hp: Hyper, t: int) -> Expr:
+    return stabilized_root_formula(SUM, hp)
+
+
+def _update(hp: Hyper, t: int) -> Expr:
+    step = LR_T * gradient_used(hp) / DENOM
+    if is_on(hp, "weight_decay") and hp["decay"] == "decoupled":
+        return step + s.LR * s.WEIGHT_DECAY * s.THETA
+    return step
 
 
 ADAGRAD = OptimizerSpec(
@@ -69,9 +95,48 @@ ADAGRAD = OptimizerSpec(
     title="AdaGrad",
     summary="Divides each coordinate's step by the root of its summed squared gradients.",
     reference="Duchi, Hazan & Singer, JMLR 2011",
-    convention=(
-        "PyTorch (torch.optim.Adagrad): ε is added after the square root, weight decay is added "
-        "to the gradient, and the accumulator starts at initial_accumulator_value"
+    conventions=(
+        Convention(
+            "pytorch",
+            "PyTorch",
+            "torch.optim.Adagrad, PyTorch 2.13 (_single_tensor_adagrad)",
+            "ε added after the square root, weight decay added to the gradient, the "
+            "accumulator starts at initial_accumulator_value",
+            _TORCH,
+        ),
+        Convention(
+            "paper",
+            "AdaGrad paper",
+            "Duchi, Hazan & Singer, JMLR 2011, diagonal AdaGrad (δI + diag(G)^½)",
+            "θ − η·g / (δ + √G): the constant sits outside the root, as in PyTorch",
+            _TORCH,
+            unsupported=frozenset({"lr_decay", "weight_decay"}),
+        ),
+        Convention(
+            "optax",
+            "optax",
+            "optax.adagrad (scale_by_rss)",
+            "θ − η·g / √(G + ε): ε inside the square root",
+            {**_TORCH, "eps_placement": "inside"},
+            unsupported=frozenset({"lr_decay", "weight_decay"}),
+        ),
+        Convention(
+            "keras",
+            "Keras",
+            "keras.optimizers.Adagrad, Keras 3 (update_step)",
+            "θ − η·g / √(G + ε): ε inside the square root; weight decay θ·(1 − ηλ) applied to "
+            "the weights first",
+            {"eps_placement": "inside", "decay": "decoupled"},
+            unsupported=frozenset({"lr_decay"}),
+        ),
+        Convention(
+            "textbook",
+            "textbook",
+            "the seeds' optimization article (AdaGrad section)",
+            "θ − η·g / √(G + ε): ε inside the square root",
+            {**_TORCH, "eps_placement": "inside"},
+            unsupported=frozenset({"lr_decay"}),
+        ),
     ),
     hyperparameters=(
         lr(1e-2),
@@ -90,7 +155,7 @@ ADAGRAD = OptimizerSpec(
         eps(1e-10, "to the root of the sum"),
     ),
     quantities=(
-        DECAYED_GRADIENT,
+        DECAYED_GRADIENT_L2,
         Quantity(
             "lr_t",
             LR_T,
@@ -104,8 +169,8 @@ ADAGRAD = OptimizerSpec(
             "running sum of squared gradients",
             torch_state="sum",
         ),
-        Quantity("denom", DENOM, lambda hp, t: sqrt(SUM) + s.EPS, "per-coordinate divisor"),
-        update(lambda hp, t: LR_T * gradient_used(hp) / DENOM, "step: scaled gradient"),
+        Quantity("denom", DENOM, _denominator, "per-coordinate divisor"),
+        update(_update, "step: scaled gradient"),
         THETA_NEXT,
     ),
     init=_init,

@@ -35,7 +35,7 @@ import numpy as np
 from tutor.engine import symbols as s
 from tutor.engine.formula import Expr, Sym, maximum, sqrt
 from tutor.engine.optimizers.common import (
-    DECAYED_GRADIENT,
+    DECAYED_GRADIENT_L2,
     THETA_NEXT,
     beta,
     eps,
@@ -53,7 +53,7 @@ from tutor.engine.primitives import (
     lerp,
     moving_average_of_squares,
 )
-from tutor.engine.spec import Hyper, OptimizerSpec, Quantity, State
+from tutor.engine.spec import Convention, Hyper, OptimizerSpec, Quantity, State
 
 M, M_PREV = s.state_symbols("m", "m", "m")
 V, V_PREV = s.state_symbols("v", "v", "v")
@@ -72,101 +72,191 @@ def _init(theta: np.ndarray, hp: Hyper) -> State:
     return state
 
 
-def _make_step(decoupled: bool):  # type: ignore[no-untyped-def]
-    def step(
-        theta: np.ndarray, g: np.ndarray, state: State, hp: Hyper, t: int
-    ) -> tuple[dict[str, np.ndarray], State]:
-        values: dict[str, np.ndarray] = {}
-        lr, beta1, beta2 = hp["lr"], hp["beta1"], hp["beta2"]
-        grad, decayed = g, theta
-        if is_on(hp, "weight_decay"):
-            if decoupled:
-                decayed = decoupled_decay(theta, lr, hp["weight_decay"])
-            else:
-                grad = values["g_decayed"] = l2_gradient(g, theta, hp["weight_decay"])
-        m = values["m"] = lerp(state["m"], grad, 1 - beta1)
-        v = values["v"] = moving_average_of_squares(state["v"], grad, beta2)
-        new_state: State = {"m": m, "v": v}
-        correction1 = bias_correction(beta1, t)
-        correction2 = bias_correction(beta2, t)
-        second = v
-        if hp["amsgrad"]:
-            second = values["v_max"] = new_state["v_max"] = np.maximum(state["v_max"], v)
-        values["m_hat"] = m / correction1
-        values["v_hat"] = second / correction2
-        step_size = lr / correction1
-        sqrt_correction2 = correction2**0.5
-        denom = np.sqrt(second) / sqrt_correction2 + hp["eps"]
-        theta_next = decayed + (-step_size) * (m / denom)
-        values["update"] = theta - theta_next
-        values["theta_next"] = theta_next
-        return values, new_state
+def _step(
+    theta: np.ndarray, g: np.ndarray, state: State, hp: Hyper, t: int
+) -> tuple[dict[str, np.ndarray], State]:
+    values: dict[str, np.ndarray] = {}
+    lr, beta1, beta2, decay = hp["lr"], hp["beta1"], hp["beta2"], hp["decay"]
+    decaying = is_on(hp, "weight_decay")
+    grad, base = g, theta
+    if decaying and decay == "l2":
+        grad = values["g_decayed"] = l2_gradient(g, theta, hp["weight_decay"])
+    elif decaying and decay == "decoupled":
+        base = decoupled_decay(theta, lr, hp["weight_decay"])
+    m = values["m"] = lerp(state["m"], grad, 1 - beta1)
+    v = values["v"] = moving_average_of_squares(state["v"], grad, beta2)
+    new_state: State = {"m": m, "v": v}
+    second = v
+    if hp["amsgrad"]:
+        second = values["v_max"] = new_state["v_max"] = np.maximum(state["v_max"], v)
+    if hp["bias_correction"]:
+        correction1, correction2 = bias_correction(beta1, t), bias_correction(beta2, t)
+        m_hat = values["m_hat"] = m / correction1
+        v_hat = values["v_hat"] = second / correction2
+    else:
+        correction1 = correction2 = 1.0
+        m_hat, v_hat = m, second
+    if hp["epsilon_form"] == "hat":
+        # Keras: ε̂ is added to √v, not to √v̂, and the corrections fold into the step size.
+        alpha = lr * correction2**0.5 / correction1
+        theta_next = base - (m * alpha) / (np.sqrt(second) + hp["eps"])
+    elif decaying and decay in ("decoupled_in_update", "decoupled_unscaled"):
+        direction = m_hat / (np.sqrt(v_hat) + hp["eps"])
+        if decay == "decoupled_in_update":  # optax: −η·(direction + λθ)
+            theta_next = theta + (-lr) * (direction + hp["weight_decay"] * theta)
+        else:  # the AdamW paper with schedule multiplier 1: the decay is not scaled by η
+            theta_next = theta - (lr * direction + hp["weight_decay"] * theta)
+    else:  # torch's order: θ − (η / c₁)·m / (√v / √c₂ + ε)
+        denom = np.sqrt(second) / correction2**0.5 + hp["eps"]
+        theta_next = base + (-(lr / correction1)) * (m / denom)
+    values["update"] = theta - theta_next
+    values["theta_next"] = theta_next
+    return values, new_state
 
-    return step
+
+def _gradient(hp: Hyper) -> Expr:
+    return gradient_used(hp) if hp["decay"] == "l2" else s.G
 
 
-def _adaptive_step() -> Expr:
-    return M_HAT / (sqrt(V_HAT) + s.EPS)
+def _second_moment(hp: Hyper) -> Expr:
+    return V_MAX if hp["amsgrad"] else V
 
 
-def _quantities(decoupled: bool) -> tuple[Quantity, ...]:
-    def update_formula(hp: Hyper, t: int) -> Expr:
-        if decoupled and is_on(hp, "weight_decay"):
-            return s.LR * (_adaptive_step() + s.WEIGHT_DECAY * s.THETA)
-        return s.LR * _adaptive_step()
+def _direction(hp: Hyper) -> Expr:
+    """The adaptive direction whose η-multiple is the step, as this convention writes it."""
+    if hp["epsilon_form"] == "hat":
+        correction = sqrt(1 - s.BETA2**s.T) / (1 - s.BETA1**s.T)
+        return correction * M / (sqrt(_second_moment(hp)) + s.EPS)
+    if hp["bias_correction"]:
+        return M_HAT / (sqrt(V_HAT) + s.EPS)
+    return M / (sqrt(_second_moment(hp)) + s.EPS)
 
-    def gradient(hp: Hyper) -> Expr:
-        return s.G if decoupled else gradient_used(hp)
 
-    def v_hat_formula(hp: Hyper, t: int) -> Expr:
-        return (V_MAX if hp["amsgrad"] else V) / (1 - s.BETA2**s.T)
+def _update(hp: Hyper, t: int) -> Expr:
+    decay = hp["decay"]
+    if not is_on(hp, "weight_decay") or decay == "l2":
+        return s.LR * _direction(hp)
+    if decay == "decoupled_unscaled":
+        return s.LR * _direction(hp) + s.WEIGHT_DECAY * s.THETA
+    return s.LR * (_direction(hp) + s.WEIGHT_DECAY * s.THETA)
 
-    decay = () if decoupled else (DECAYED_GRADIENT,)
+
+def _corrected(hp: Hyper) -> bool:
+    return bool(hp["bias_correction"])
+
+
+QUANTITIES = (
+    DECAYED_GRADIENT_L2,
+    Quantity(
+        "m",
+        M,
+        lambda hp, t: s.BETA1 * M_PREV + (1 - s.BETA1) * _gradient(hp),
+        "first moment: moving average of gradients (momentum)",
+        torch_state="exp_avg",
+    ),
+    Quantity(
+        "v",
+        V,
+        lambda hp, t: s.BETA2 * V_PREV + (1 - s.BETA2) * _gradient(hp) ** 2,
+        "second moment: moving average of squared gradients",
+        torch_state="exp_avg_sq",
+    ),
+    Quantity(
+        "v_max",
+        V_MAX,
+        lambda hp, t: maximum(V_MAX_PREV, V),
+        "largest second moment so far (amsgrad)",
+        torch_state="max_exp_avg_sq",
+        when=lambda hp: bool(hp["amsgrad"]),
+    ),
+    Quantity(
+        "m_hat",
+        M_HAT,
+        lambda hp, t: M / (1 - s.BETA1**s.T),
+        "bias-corrected first moment",
+        when=_corrected,
+    ),
+    Quantity(
+        "v_hat",
+        V_HAT,
+        lambda hp, t: _second_moment(hp) / (1 - s.BETA2**s.T),
+        "bias-corrected second moment",
+        when=_corrected,
+    ),
+    update(_update, "step subtracted from the parameters"),
+    THETA_NEXT,
+)
+
+_TORCH_ORDER = "θ − (η/(1 − β₁ᵗ))·m / (√v/√(1 − β₂ᵗ) + ε), algebraically η·m̂/(√v̂ + ε)"
+
+
+def _conventions(adamw: bool) -> tuple[Convention, ...]:
+    torch_decay = "decoupled" if adamw else "l2"
+    base = {"decay": torch_decay, "epsilon_form": "outside", "bias_correction": True}
+    torch_class = "AdamW" if adamw else "Adam"
     return (
-        *decay,
-        Quantity(
-            "m",
-            M,
-            lambda hp, t: s.BETA1 * M_PREV + (1 - s.BETA1) * gradient(hp),
-            "first moment: moving average of gradients (momentum)",
-            torch_state="exp_avg",
+        Convention(
+            "pytorch",
+            "PyTorch",
+            f"torch.optim.{torch_class}, PyTorch 2.13 (_single_tensor_adam)",
+            (
+                "decoupled decay θ·(1 − ηλ) applied first (so scaled by η); "
+                if adamw
+                else "weight decay added to the gradient (L2); "
+            )
+            + f"ε outside the root; computed as {_TORCH_ORDER}",
+            base,
         ),
-        Quantity(
-            "v",
-            V,
-            lambda hp, t: s.BETA2 * V_PREV + (1 - s.BETA2) * gradient(hp) ** 2,
-            "second moment: moving average of squared gradients",
-            torch_state="exp_avg_sq",
+        Convention(
+            "paper",
+            "AdamW paper" if adamw else "Adam paper",
+            "Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019, Algorithm 2"
+            if adamw
+            else "Kingma & Ba, Adam, ICLR 2015, Algorithm 1",
+            (
+                "θ − η·m̂/(√v̂ + ε) − λθ: the decay is multiplied only by the schedule factor "
+                "(1 here), not by the learning rate"
+                if adamw
+                else "θ − η·m̂/(√v̂ + ε); weight decay, if any, as an L2 term in the loss"
+            ),
+            {**base, "decay": "decoupled_unscaled" if adamw else "l2"},
         ),
-        Quantity(
-            "v_max",
-            V_MAX,
-            lambda hp, t: maximum(V_MAX_PREV, V),
-            "largest second moment so far (amsgrad)",
-            torch_state="max_exp_avg_sq",
-            when=lambda hp: bool(hp["amsgrad"]),
+        Convention(
+            "optax",
+            "optax",
+            f"optax.{'adamw' if adamw else 'adam'} (scale_by_adam"
+            + (" + add_decayed_weights + scale_by_learning_rate)" if adamw else ")"),
+            "θ − η·(m̂/(√v̂ + ε) + λθ): the decay is added to the update, then scaled by η"
+            if adamw
+            else "θ − η·m̂/(√v̂ + ε), computed from m̂ and v̂ directly",
+            {**base, "decay": "decoupled_in_update" if adamw else "l2"},
+            unsupported=frozenset() if adamw else frozenset({"weight_decay"}),
         ),
-        Quantity(
-            "m_hat",
-            M_HAT,
-            lambda hp, t: M / (1 - s.BETA1**s.T),
-            "bias-corrected first moment",
+        Convention(
+            "keras",
+            "Keras",
+            f"keras.optimizers.{torch_class}, Keras 3 (update_step; weight decay in "
+            "Optimizer._apply_weight_decay)",
+            "ε̂ form: θ − η·√(1 − β₂ᵗ)/(1 − β₁ᵗ)·m/(√v + ε), so ε is not bias-corrected; "
+            "weight decay θ·(1 − ηλ) applied first, for Adam too",
+            {**base, "decay": "decoupled", "epsilon_form": "hat"},
         ),
-        Quantity("v_hat", V_HAT, v_hat_formula, "bias-corrected second moment"),
-        update(update_formula, "step subtracted from the parameters"),
-        THETA_NEXT,
+        Convention(
+            "textbook",
+            "textbook",
+            "the seeds' cheat sheet (Adam without bias correction)",
+            "θ − η·m/(√v + ε): no bias correction, so early steps are about 1 − β₁ times too small",
+            {**base, "bias_correction": False},
+        ),
     )
 
-
-_COMMON_CONVENTION = "ε is added after the square root of v̂; both moments are bias-corrected"
 
 ADAM = OptimizerSpec(
     name="adam",
     title="Adam",
     summary="Momentum and per-coordinate scaling from bias-corrected moving averages.",
     reference="Kingma & Ba, ICLR 2015 (arXiv:1412.6980)",
-    convention=f"PyTorch (torch.optim.Adam): weight decay is added to the gradient (L2); "
-    f"{_COMMON_CONVENTION}",
+    conventions=_conventions(adamw=False),
     hyperparameters=(
         lr(1e-3),
         beta(1, 0.9, "the first moment (momentum)"),
@@ -175,9 +265,9 @@ ADAM = OptimizerSpec(
         weight_decay(0.0, "L2 penalty added to the gradient"),
         flag("amsgrad", s.AMSGRAD, "use the largest second moment seen so far"),
     ),
-    quantities=_quantities(decoupled=False),
+    quantities=QUANTITIES,
     init=_init,
-    step=_make_step(decoupled=False),
+    step=_step,
 )
 
 ADAMW = OptimizerSpec(
@@ -185,8 +275,7 @@ ADAMW = OptimizerSpec(
     title="AdamW",
     summary="Adam with weight decay applied to the weights directly (decoupled).",
     reference="Loshchilov & Hutter, ICLR 2019 (arXiv:1711.05101)",
-    convention=f"PyTorch (torch.optim.AdamW): decoupled decay θ·(1 − ηλ) is applied before "
-    f"the Adam step, so it is multiplied by the learning rate; {_COMMON_CONVENTION}",
+    conventions=_conventions(adamw=True),
     hyperparameters=(
         lr(1e-3),
         beta(1, 0.9, "the first moment (momentum)"),
@@ -195,7 +284,7 @@ ADAMW = OptimizerSpec(
         weight_decay(1e-2, "decoupled: the weights shrink by η·λ·θ each step"),
         flag("amsgrad", s.AMSGRAD, "use the largest second moment seen so far"),
     ),
-    quantities=_quantities(decoupled=True),
+    quantities=QUANTITIES,
     init=_init,
-    step=_make_step(decoupled=True),
+    step=_step,
 )

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from tutor.engine import symbols as s
-from tutor.engine.formula import Expr
+from tutor.engine.formula import Expr, sqrt
 from tutor.engine.spec import DECAY_RATE, NON_NEGATIVE, POSITIVE, Hyper, Hyperparameter, Quantity
 
 
@@ -60,15 +60,20 @@ def flag(name: str, symbol: Any, description: str) -> Hyperparameter:
 
 def gradient_used(hp: Hyper) -> Expr:
     """The gradient later formulas read: ``g̃ₜ`` when weight decay is folded in, else ``gₜ``."""
-    return s.G_TILDE if is_on(hp, "weight_decay") else s.G
+    return s.G_TILDE if folds_decay(hp) else s.G
 
 
-DECAYED_GRADIENT = Quantity(
+def folds_decay(hp: Hyper) -> bool:
+    """Whether weight decay is added to the gradient (L2) rather than applied to the weights."""
+    return is_on(hp, "weight_decay") and hp.get("decay", "l2") == "l2"
+
+
+DECAYED_GRADIENT_L2 = Quantity(
     "g_decayed",
     s.G_TILDE,
     lambda hp, t: s.G + s.WEIGHT_DECAY * s.THETA,
     "gradient with L2 weight decay folded in, as torch.optim does for this optimizer",
-    when=lambda hp: is_on(hp, "weight_decay"),
+    when=folds_decay,
 )
 
 THETA_NEXT = Quantity(
@@ -79,16 +84,11 @@ THETA_NEXT = Quantity(
 )
 
 
+def stabilized_root_formula(x: Expr, hp: Hyper) -> Expr:
+    """The formula of :func:`tutor.engine.primitives.stabilized_root` for this convention."""
+    return sqrt(x + s.EPS) if hp["eps_placement"] == "inside" else sqrt(x) + s.EPS
+
+
 def update(formula: Any, description: str) -> Quantity:
     """The step ``Δθₜ`` that is subtracted from the parameters."""
     return Quantity("update", s.UPDATE, formula, description)
-
-
-__all__ = [
-    "DECAYED_GRADIENT",
-    "NON_NEGATIVE",
-    "THETA_NEXT",
-    "gradient_used",
-    "is_on",
-    "update",
-]

@@ -26,7 +26,7 @@ from tutor.engine import symbols as s
 from tutor.engine.formula import Sym, sign
 from tutor.engine.optimizers.common import THETA_NEXT, beta, lr, update, weight_decay
 from tutor.engine.primitives import moving_average
-from tutor.engine.spec import Hyper, OptimizerSpec, Quantity, State
+from tutor.engine.spec import Convention, Hyper, OptimizerSpec, Quantity, State
 
 M, M_PREV = s.state_symbols("m", "m", "m")
 U = Sym("u", "uₜ", "u_t")
@@ -51,9 +51,22 @@ LION = OptimizerSpec(
     title="Lion",
     summary="Steps by the sign of an interpolation between momentum and gradient.",
     reference="Chen et al., NeurIPS 2023 (arXiv:2302.06675), Algorithm 2",
-    convention=(
-        "Lion paper, Algorithm 2: interpolate with β₁, step by the sign, then update the "
-        "momentum with β₂; decoupled decay multiplied by the learning rate"
+    conventions=(
+        Convention(
+            "paper",
+            "Lion paper",
+            "Chen et al., Symbolic Discovery of Optimization Algorithms, NeurIPS 2023, Algorithm 2",
+            "interpolate with β₁, step by the sign, then update the momentum with β₂; decoupled "
+            "decay multiplied by the learning rate (torch.optim has no Lion)",
+            {},
+        ),
+        Convention(
+            "optax",
+            "optax",
+            "optax.lion (scale_by_lion + add_decayed_weights + scale_by_learning_rate)",
+            "the paper's rule: −η·(sign(β₁m + (1 − β₁)g) + λθ), then m ← β₂m + (1 − β₂)g",
+            {},
+        ),
     ),
     hyperparameters=(
         lr(1e-4),

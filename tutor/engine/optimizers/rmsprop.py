@@ -27,22 +27,31 @@ from __future__ import annotations
 import numpy as np
 
 from tutor.engine import symbols as s
-from tutor.engine.formula import Expr, Sym, sqrt
+from tutor.engine.formula import Expr, Sym
 from tutor.engine.optimizers.common import (
-    DECAYED_GRADIENT,
+    DECAYED_GRADIENT_L2,
     THETA_NEXT,
     eps,
     flag,
+    folds_decay,
     gradient_used,
     is_on,
     lr,
+    stabilized_root_formula,
     update,
     weight_decay,
 )
-from tutor.engine.primitives import l2_gradient, lerp, moving_average_of_squares
+from tutor.engine.primitives import (
+    decoupled_decay,
+    l2_gradient,
+    lerp,
+    moving_average_of_squares,
+    stabilized_root,
+)
 from tutor.engine.spec import (
     NON_NEGATIVE,
     UNIT_INTERVAL,
+    Convention,
     Hyper,
     Hyperparameter,
     OptimizerSpec,
@@ -69,9 +78,11 @@ def _step(
     theta: np.ndarray, g: np.ndarray, state: State, hp: Hyper, t: int
 ) -> tuple[dict[str, np.ndarray], State]:
     values: dict[str, np.ndarray] = {}
-    grad = g
-    if is_on(hp, "weight_decay"):
+    grad, base = g, theta
+    if folds_decay(hp):
         grad = values["g_decayed"] = l2_gradient(g, theta, hp["weight_decay"])
+    elif is_on(hp, "weight_decay"):
+        base = decoupled_decay(theta, hp["lr"], hp["weight_decay"])
     alpha = hp["alpha"]
     square_avg = moving_average_of_squares(state["square_avg"], grad, alpha)
     values["square_avg"] = square_avg
@@ -80,31 +91,49 @@ def _step(
         grad_avg = values["grad_avg"] = new_state["grad_avg"] = lerp(
             state["grad_avg"], grad, 1 - alpha
         )
-        denom = np.sqrt(square_avg + (-1) * (grad_avg * grad_avg)) + hp["eps"]
+        variance = square_avg + (-1) * (grad_avg * grad_avg)
     else:
-        denom = np.sqrt(square_avg) + hp["eps"]
-    values["denom"] = denom
-    if is_on(hp, "momentum"):
+        variance = square_avg
+    denom = values["denom"] = stabilized_root(variance, hp["eps"], hp["eps_placement"])
+    if is_on(hp, "momentum") and hp["lr_in_buffer"]:
+        # Keras and Graves: the buffer accumulates η·g/d, and θ moves by the buffer itself.
+        buffer = state["momentum_buffer"] * hp["momentum"] + (hp["lr"] * grad) / denom
+        values["momentum_buffer"] = new_state["momentum_buffer"] = buffer
+        theta_next = base - buffer
+    elif is_on(hp, "momentum"):
         buffer = state["momentum_buffer"] * hp["momentum"] + grad / denom
         values["momentum_buffer"] = new_state["momentum_buffer"] = buffer
-        theta_next = theta + (-hp["lr"]) * buffer
+        theta_next = base + (-hp["lr"]) * buffer
     else:
-        theta_next = theta + (-hp["lr"]) * (grad / denom)
+        theta_next = base + (-hp["lr"]) * (grad / denom)
     values["update"] = theta - theta_next
     values["theta_next"] = theta_next
     return values, new_state
 
 
 def _denominator(hp: Hyper, t: int) -> Expr:
-    if hp["centered"]:
-        return sqrt(SQUARE_AVG - GRAD_AVG**2) + s.EPS
-    return sqrt(SQUARE_AVG) + s.EPS
+    variance = SQUARE_AVG - GRAD_AVG**2 if hp["centered"] else SQUARE_AVG
+    return stabilized_root_formula(variance, hp)
+
+
+def _buffer(hp: Hyper, t: int) -> Expr:
+    if hp["lr_in_buffer"]:
+        return s.MOMENTUM * BUFFER_PREV + s.LR * gradient_used(hp) / DENOM
+    return s.MOMENTUM * BUFFER_PREV + gradient_used(hp) / DENOM
 
 
 def _update(hp: Hyper, t: int) -> Expr:
+    step: Expr
     if is_on(hp, "momentum"):
-        return s.LR * BUFFER
-    return s.LR * gradient_used(hp) / DENOM
+        step = BUFFER if hp["lr_in_buffer"] else s.LR * BUFFER
+    else:
+        step = s.LR * gradient_used(hp) / DENOM
+    if is_on(hp, "weight_decay") and hp["decay"] == "decoupled":
+        return step + s.LR * s.WEIGHT_DECAY * s.THETA
+    return step
+
+
+_TORCH = {"eps_placement": "outside", "lr_in_buffer": False, "decay": "l2"}
 
 
 RMSPROP = OptimizerSpec(
@@ -112,9 +141,48 @@ RMSPROP = OptimizerSpec(
     title="RMSprop",
     summary="Divides each step by a moving root-mean-square of recent gradients.",
     reference="Hinton, Srivastava & Swersky, Coursera lecture 6e, 2012; centered: Graves 2013",
-    convention=(
-        "PyTorch (torch.optim.RMSprop): ε is added after the square root, weight decay is added "
-        "to the gradient, and there is no bias correction"
+    conventions=(
+        Convention(
+            "pytorch",
+            "PyTorch",
+            "torch.optim.RMSprop, PyTorch 2.13 (_single_tensor_rmsprop)",
+            "ε added after the square root, weight decay added to the gradient, no bias "
+            "correction; momentum buffers g/d and is scaled by η afterwards",
+            _TORCH,
+        ),
+        Convention(
+            "paper",
+            "RMSprop (Graves)",
+            "Graves, Generating Sequences With Recurrent Neural Networks, 2013, eq. (38)-(41)",
+            "ε inside the square root, √(v − ḡ² + ε) when centered; the momentum buffer holds "
+            "η·g/d and θ moves by the buffer",
+            {**_TORCH, "eps_placement": "inside", "lr_in_buffer": True},
+            unsupported=frozenset({"weight_decay"}),
+        ),
+        Convention(
+            "optax",
+            "optax",
+            "optax.rmsprop (scale_by_rms / scale_by_stddev, trace, scale_by_learning_rate)",
+            "g / √(v + ε): ε inside the square root; momentum buffers the scaled gradient and "
+            "η multiplies it afterwards",
+            {**_TORCH, "eps_placement": "inside"},
+            unsupported=frozenset({"weight_decay"}),
+        ),
+        Convention(
+            "keras",
+            "Keras",
+            "keras.optimizers.RMSprop, Keras 3 (update_step)",
+            "ε inside the square root; the momentum buffer holds η·g/d; weight decay "
+            "θ·(1 − ηλ) applied to the weights first",
+            {"eps_placement": "inside", "lr_in_buffer": True, "decay": "decoupled"},
+        ),
+        Convention(
+            "textbook",
+            "textbook",
+            "the seeds' optimization article (RMSProp section)",
+            "θ − η·g / √(v + ε): ε inside the square root",
+            {**_TORCH, "eps_placement": "inside"},
+        ),
     ),
     hyperparameters=(
         lr(1e-2),
@@ -132,7 +200,7 @@ RMSPROP = OptimizerSpec(
         flag("centered", s.CENTERED, "divide by an estimate of the variance instead"),
     ),
     quantities=(
-        DECAYED_GRADIENT,
+        DECAYED_GRADIENT_L2,
         Quantity(
             "square_avg",
             SQUARE_AVG,
@@ -152,7 +220,7 @@ RMSPROP = OptimizerSpec(
         Quantity(
             "momentum_buffer",
             BUFFER,
-            lambda hp, t: s.MOMENTUM * BUFFER_PREV + gradient_used(hp) / DENOM,
+            _buffer,
             "momentum buffer of scaled gradients",
             torch_state="momentum_buffer",
             when=lambda hp: is_on(hp, "momentum"),
