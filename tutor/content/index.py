@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import tutor
@@ -30,10 +29,9 @@ class ExerciseSummary:
 
 def exercises_dir() -> Path:
     """The folder of bundled exercises: inside an installed wheel, else the source checkout's."""
-    installed = resources.files("tutor") / "_exercises"
-    if installed.is_dir():
-        return Path(str(installed))
-    return Path(tutor.__file__).resolve().parent.parent / "exercises"
+    package = Path(tutor.__file__).resolve().parent  # cheaper than importlib.resources
+    installed = package / "_exercises"
+    return installed if installed.is_dir() else package.parent / "exercises"
 
 
 def _summary(path: Path) -> ExerciseSummary | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,9 @@ class Preset:
 @functools.cache
 def presets() -> dict[str, Preset]:
     """Every preset, by name, in file order."""
-    text = resources.files("tutor.data").joinpath("presets.toml").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parent.parent / "data" / "presets.toml").read_text(
+        encoding="utf-8"
+    )
     data = tomllib.loads(text)
     data.pop("format_version")
     return {
