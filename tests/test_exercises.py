@@ -229,7 +229,21 @@ CASES: list[tuple[str, str, str]] = [
     ("hints-blank", toml(hints='["ok", " "]'), "hints[1]: must not be blank"),
     ("hints-string", toml(hints='"one"'), "hints: must be an array of strings, got string 'one'"),
     ("hints-item", toml(hints='["ok", 3]'), "hints[1]: must be a string, got integer 3"),
-    ("convention", toml(convention='"keras"'), "convention: must be one of pytorch, got 'keras'"),
+    (
+        "convention",
+        toml(convention='"tensorflow"'),
+        "convention: must be one of keras, optax, paper, pytorch, textbook, got 'tensorflow'",
+    ),
+    (
+        "convention-optimizer",
+        toml(optimizer='"lion"', convention='"pytorch"', ask='["g"]'),
+        "convention: lion has no 'pytorch' convention (available: paper, optax)",
+    ),
+    (
+        "convention-hyperparameter",
+        toml("weight_decay = 0.1", convention='"optax"'),
+        "hyperparameters: weight_decay is not part of the optax convention of adam; leave it at 0",
+    ),
     (
         "ask-unknown",
         toml(ask='["g", "mhat"]'),

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from tutor import __version__
-from tutor.cli import exercises, solve
+from tutor.cli import conventions, exercises, solve
 from tutor.cli.errors import FunnelGroup
 
 app = typer.Typer(
@@ -22,6 +22,8 @@ app = typer.Typer(
         "Examples:\n\n"
         "  tutor solve adamw --theta 2.0 --lr 0.1\n\n"
         "  tutor solve sgd --loss rosenbrock --lr 0.001 --momentum 0.9 --steps 20\n\n"
+        "  tutor solve adamw --theta 2.0 --lr 0.1 --compare-conventions\n\n"
+        "  tutor conventions adamw\n\n"
         "  tutor exercises\n\n"
         "  tutor solve --exercise adamw-worked-example"
     ),
@@ -51,6 +53,7 @@ def root(
 
 app.command("solve", no_args_is_help=True)(solve.solve)
 app.add_typer(exercises.app, name="exercises")
+app.command("conventions")(conventions.conventions)
 
 
 def main() -> None:

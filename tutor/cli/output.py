@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from tutor.errors import TutorError
+
 if TYPE_CHECKING:  # the renderers and SymPy load only when a solution is printed
+    from tutor.teach.conventions import Comparison, ConventionRow
     from tutor.teach.solve import Solution
 
 
@@ -38,5 +41,39 @@ def print_solution(solution: Solution, output_format: str, precision: int) -> No
         from tutor.render.latex_solution import render_latex
 
         text = render_latex(solution, precision)
+    _write(text)
+
+
+def _write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def print_comparison(comparison: Comparison, output_format: str, precision: int) -> None:
+    """Render a comparison of conventions (rich, json or markdown) to stdout."""
+    from tutor.render import conventions as render
+
+    if output_format == "rich":
+        stdout_console().print(render.render_comparison_rich(comparison, precision))
+    elif output_format == "json":
+        _write(render.render_comparison_json(comparison) + "\n")
+    elif output_format == "markdown":
+        _write(render.render_comparison_markdown(comparison, precision))
+    else:
+        raise TutorError("--compare-conventions prints rich, json or markdown, not latex")
+
+
+def print_convention_rows(rows: list[ConventionRow], output_format: str) -> None:
+    """Render the table of conventions (rich, json or markdown) to stdout."""
+    from tutor.render import conventions as render
+
+    if output_format == "rich":
+        stdout_console().print(render.render_convention_rows_rich(rows))
+    elif output_format == "json":
+        import json
+
+        _write(json.dumps(render.convention_rows_data(rows), indent=2, ensure_ascii=False) + "\n")
+    elif output_format == "markdown":
+        _write(render.render_convention_rows_markdown(rows))
+    else:
+        raise TutorError("'tutor conventions' prints rich, json or markdown, not latex")

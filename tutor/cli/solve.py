@@ -84,6 +84,21 @@ def solve(
             show_default=False,
         ),
     ] = None,
+    convention: Annotated[
+        str | None,
+        typer.Option(
+            help="Whose arithmetic: pytorch, paper, optax, keras or textbook (see 'tutor "
+            "conventions').  [default: pytorch; lion: paper]",
+            show_default=False,
+        ),
+    ] = None,
+    compare_conventions: Annotated[
+        bool,
+        typer.Option(
+            "--compare-conventions",
+            help="Run the problem under every convention and show where they differ.",
+        ),
+    ] = False,
     output_format: Annotated[
         Format, typer.Option("--format", "-f", help="Output format.", rich_help_panel=OUTPUT)
     ] = Format.rich,
@@ -196,6 +211,8 @@ def solve(
       tutor solve rmsprop --loss '(w - 3)**2' --theta 0 --centered --format json
 
       tutor solve --exercise adamw-worked-example
+
+      tutor solve adamw --theta 2.0 --lr 0.1 --compare-conventions
     """
     overrides: dict[str, Any] = {
         name: value
@@ -216,7 +233,7 @@ def solve(
         }.items()
         if value is not None
     }
-    from tutor.cli.output import print_solution
+    from tutor.cli.output import print_comparison, print_solution
     from tutor.teach.solve import make_problem, problem_from_exercise
     from tutor.teach.solve import solve as run_solve
 
@@ -231,6 +248,7 @@ def solve(
             theta=start,
             steps=steps,
             hyperparameters=overrides,
+            convention=convention,
         )
     elif optimizer is None:
         raise TutorError("name an optimizer (e.g. 'tutor solve adamw') or give --exercise")
@@ -242,5 +260,13 @@ def solve(
             theta=start,
             steps=1 if steps is None else steps,
             hyperparameters=overrides,
+            convention=convention,
         )
-    print_solution(run_solve(problem), output_format.value, precision)
+    if compare_conventions:
+        from tutor.teach.conventions import compare_conventions as compare
+
+        if convention is not None:
+            raise TutorError("--compare-conventions runs every convention; leave out --convention")
+        print_comparison(compare(problem), output_format.value, precision)
+    else:
+        print_solution(run_solve(problem), output_format.value, precision)

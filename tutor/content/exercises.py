@@ -20,7 +20,7 @@ A file in format 1::
     ask = ["g", "m", "v", "theta_next"]
     tolerance = 1e-3                     # optional: relative tolerance for grading, in (0, 1)
     hints = ["Differentiate first."]     # at least one, none blank
-    convention = "pytorch"               # optional: the only convention so far
+    convention = "pytorch"               # optional: default pytorch (lion: paper)
 
     [hyperparameters]                    # optional: only the values that differ from defaults
     lr = 0.1
@@ -60,12 +60,13 @@ from tutor.engine import (
     get_optimizer,
     trajectory,
 )
+from tutor.engine.spec import CONVENTION_NAMES
 from tutor.errors import HyperparameterError, TutorError
 from tutor.symbolic.loss import compile_loss
 
 FORMAT_VERSION = 1
 MAX_EXERCISE_STEPS = 1000
-CONVENTIONS = frozenset({"pytorch"})
+CONVENTIONS = frozenset(CONVENTION_NAMES)
 INPUT_KEYS = ("g", "loss")
 """Values of a step that every optimizer can be asked for, besides its own quantities."""
 RESULT_KEYS = ("loss_next",)
@@ -299,7 +300,7 @@ _FIELDS = (
         "convention",
         _STRING,
         required=False,
-        default="pytorch",
+        default=None,
         check=_require(
             CONVENTIONS.__contains__,
             f"must be one of {', '.join(sorted(CONVENTIONS))}, got {{value}}",
@@ -363,8 +364,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _check_hyperparameters(
-    spec: OptimizerSpec, written: dict[str, Any], problems: list[Problem]
-) -> tuple[dict[str, float | bool], dict[str, float | bool]] | None:
+    spec: OptimizerSpec, written: dict[str, Any], problems: list[Problem], convention: str
+) -> tuple[dict[str, float | bool], dict[str, Any]] | None:
     """Validate each written value, then the combination; return (as written, resolved)."""
     count = len(problems)
     values: dict[str, float | bool] = {}
@@ -382,7 +383,7 @@ def _check_hyperparameters(
     if len(problems) > count:
         return None
     try:
-        return values, spec.resolve(values)
+        return values, spec.resolve(values, convention)
     except HyperparameterError as exc:
         problems.append(("hyperparameters", exc.message))
         return None
@@ -421,8 +422,21 @@ def _check_together(fields: dict[str, Any], problems: list[Problem]) -> None:
                     ),
                 )
             )
-    if spec is not None and fields["hyperparameters"] is not _INVALID:
-        checked = _check_hyperparameters(spec, fields["hyperparameters"], problems)
+    convention = fields["convention"]
+    if spec is not None and convention is not _INVALID:
+        try:
+            fields["convention"] = spec.convention(convention).name
+        except HyperparameterError as exc:
+            problems.append(("convention", exc.message))
+            fields["convention"] = convention = _INVALID
+    if (
+        spec is not None
+        and fields["hyperparameters"] is not _INVALID
+        and convention is not _INVALID
+    ):
+        checked = _check_hyperparameters(
+            spec, fields["hyperparameters"], problems, fields["convention"]
+        )
         if checked is not None:
             fields["hyperparameters"], resolved = checked
     if spec is not None and resolved is not None and fields["ask"] is not _INVALID:
@@ -504,7 +518,7 @@ def run_exercise(exercise: Exercise) -> Trajectory:
         TutorError: the engine refused the run (it should not for a validated exercise).
     """
     spec = OPTIMIZERS[exercise.optimizer]
-    hp = spec.resolve(exercise.hyperparameters)
+    hp = spec.resolve(exercise.hyperparameters, exercise.convention)
     loss = compile_loss(exercise.loss, exercise.params)
     theta0 = np.array(exercise.start, dtype=np.float64)
     with np.errstate(all="ignore"):

@@ -232,10 +232,12 @@ class OptimizerSpec:
             values[name] = self.hyperparameter(name).validate(value)
         chosen = self.convention(convention)
         for name in sorted(chosen.unsupported):
-            if values[name] != self.hyperparameter(name).default:
+            hyper = self.hyperparameter(name)
+            if values[name] != hyper.default:
+                keep = "off" if hyper.is_flag else f"at {_num(float(hyper.default))}"
                 raise HyperparameterError(
                     f"{name} is not part of the {chosen.name} convention of {self.name}; "
-                    f"leave it at {_num(self.hyperparameter(name).default)}"
+                    f"leave it {keep}"
                 )
         self.check(values)
         return {**values, **self.default_convention.switches, **chosen.switches}

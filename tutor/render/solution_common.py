@@ -48,7 +48,7 @@ def verdict(solution: Solution, precision: int) -> str:
         outcome = "did not change"
     else:
         outcome = "increased ✗"
-    return f"Loss L(θ₀) = {before} → L(θ{_sub(n)}) = {after}: the loss {outcome}"
+    return f"Loss L(θ₀) = {before} → L(θ{subscript(n)}) = {after}: the loss {outcome}"
 
 
 def rises(solution: Solution) -> list[tuple[int, str]]:
@@ -76,5 +76,6 @@ def divergence_text(solution: Solution) -> str | None:
     )
 
 
-def _sub(n: int) -> str:
+def subscript(n: int) -> str:
+    """``12`` as ``₁₂``."""
     return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
