@@ -1,6 +1,6 @@
 """AdaGrad: per-coordinate step sizes that shrink with the sum of all past squared gradients.
 
-torch.optim.Adagrad (the convention followed)::
+torch.optim.Adagrad (the default convention; see ``ADAGRAD.conventions``)::
 
     g̃ₜ = gₜ + λθₜ                         (if λ ≠ 0)
     ηₜ = η / (1 + (t − 1)·κ)

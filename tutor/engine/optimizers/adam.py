@@ -1,6 +1,6 @@
 """Adam and AdamW: momentum plus per-coordinate scaling, with bias-corrected moving averages.
 
-torch.optim.Adam / torch.optim.AdamW (the convention followed)::
+torch.optim.Adam / torch.optim.AdamW (the default convention)::
 
     Adam:  g̃ₜ = gₜ + λθₜ          AdamW:  θₜ ← θₜ·(1 − ηλ)   (decoupled decay, applied first)
     mₜ = β₁·mₜ₋₁ + (1 − β₁)·g̃ₜ
@@ -26,6 +26,18 @@ The worked example: one AdamW step from θ₀ = 2 on (θ − 1)² with η = 0.1.
 >>> values, _ = ADAMW.step(theta, np.array([2.0]), ADAMW.init(theta, hp), hp, 1)
 >>> [round(float(values[k][0]), 9) for k in ("m", "v", "m_hat", "v_hat", "update", "theta_next")]
 [0.2, 0.004, 2.0, 4.0, 0.102, 1.898]
+
+The other conventions are switches of the same step: ``decay`` (``l2``, ``decoupled``,
+``decoupled_in_update`` for optax, ``decoupled_unscaled`` for the paper), ``epsilon_form``
+(``outside``, or Keras's ``hat``: ε added to √v, not √v̂) and ``bias_correction`` (off in the
+textbook form). Under the paper's rule the worked example ends at 1.88, not 1.898:
+
+>>> [c.name for c in ADAMW.conventions]
+['pytorch', 'paper', 'optax', 'keras', 'textbook']
+>>> hp = ADAMW.resolve({"lr": 0.1}, "paper")
+>>> values, _ = ADAMW.step(theta, np.array([2.0]), ADAMW.init(theta, hp), hp, 1)
+>>> round(float(values["theta_next"][0]), 9)
+1.88
 """
 
 from __future__ import annotations

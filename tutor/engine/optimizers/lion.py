@@ -1,6 +1,6 @@
 """Lion (EvoLved Sign Momentum): step by the sign of an interpolated momentum.
 
-The paper's rule (there is no torch.optim.Lion; this is the convention followed)::
+The paper's rule (there is no torch.optim.Lion; this is the default convention)::
 
     uₜ = β₁·mₜ₋₁ + (1 − β₁)·gₜ
     θₜ₊₁ = θₜ − η·(sign(uₜ) + λθₜ)

@@ -1,6 +1,6 @@
 """RMSprop: divide by a moving root-mean-square of recent gradients.
 
-torch.optim.RMSprop (the convention followed)::
+torch.optim.RMSprop (the default convention; see ``RMSPROP.conventions``)::
 
     g̃ₜ = gₜ + λθₜ                              (if λ ≠ 0)
     vₜ = α·vₜ₋₁ + (1 − α)·g̃ₜ²

@@ -1,6 +1,6 @@
 """Stochastic gradient descent, with optional momentum, dampening, Nesterov and weight decay.
 
-torch.optim.SGD (the convention followed)::
+torch.optim.SGD (the default convention; see ``SGD.conventions`` for the others)::
 
     g̃ₜ = gₜ + λθₜ                                  (if λ ≠ 0)
     b₁ = g̃₁;  bₜ = μ·bₜ₋₁ + (1 − τ)·g̃ₜ            (if μ ≠ 0)
