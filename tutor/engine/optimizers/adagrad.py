@@ -29,8 +29,8 @@ from tutor.engine.formula import Expr, Sym
 from tutor.engine.optimizers.common import (
     DECAYED_GRADIENT_L2,
     THETA_NEXT,
+    apply_weight_decay,
     eps,
-    folds_decay,
     gradient_used,
     is_on,
     lr,
@@ -38,7 +38,7 @@ from tutor.engine.optimizers.common import (
     update,
     weight_decay,
 )
-from tutor.engine.primitives import decoupled_decay, l2_gradient, stabilized_root
+from tutor.engine.primitives import stabilized_root
 from tutor.engine.spec import (
     NON_NEGATIVE,
     Convention,
@@ -62,11 +62,7 @@ def _step(
     theta: np.ndarray, g: np.ndarray, state: State, hp: Hyper, t: int
 ) -> tuple[dict[str, np.ndarray], State]:
     values: dict[str, np.ndarray] = {}
-    grad, base = g, theta
-    if folds_decay(hp):
-        grad = values["g_decayed"] = l2_gradient(g, theta, hp["weight_decay"])
-    elif is_on(hp, "weight_decay"):
-        base = decoupled_decay(theta, hp["lr"], hp["weight_decay"])
+    grad, base = apply_weight_decay(theta, g, hp, values)
     lr_t = values["lr_t"] = hp["lr"] / (1 + (t - 1) * hp["lr_decay"])
     total = values["sum"] = state["sum"] + grad * grad
     denom = values["denom"] = stabilized_root(total, hp["eps"], hp["eps_placement"])

@@ -49,6 +49,7 @@ from tutor.engine.formula import Expr, Sym, maximum, sqrt
 from tutor.engine.optimizers.common import (
     DECAYED_GRADIENT_L2,
     THETA_NEXT,
+    apply_weight_decay,
     beta,
     eps,
     flag,
@@ -60,12 +61,10 @@ from tutor.engine.optimizers.common import (
 )
 from tutor.engine.primitives import (
     bias_correction,
-    decoupled_decay,
-    l2_gradient,
     lerp,
     moving_average_of_squares,
 )
-from tutor.engine.spec import Convention, Hyper, OptimizerSpec, Quantity, State
+from tutor.engine.spec import Convention, Hyper, Hyperparameter, OptimizerSpec, Quantity, State
 
 M, M_PREV = s.state_symbols("m", "m", "m")
 V, V_PREV = s.state_symbols("v", "v", "v")
@@ -90,11 +89,7 @@ def _step(
     values: dict[str, np.ndarray] = {}
     lr, beta1, beta2, decay = hp["lr"], hp["beta1"], hp["beta2"], hp["decay"]
     decaying = is_on(hp, "weight_decay")
-    grad, base = g, theta
-    if decaying and decay == "l2":
-        grad = values["g_decayed"] = l2_gradient(g, theta, hp["weight_decay"])
-    elif decaying and decay == "decoupled":
-        base = decoupled_decay(theta, lr, hp["weight_decay"])
+    grad, base = apply_weight_decay(theta, g, hp, values)
     m = values["m"] = lerp(state["m"], grad, 1 - beta1)
     v = values["v"] = moving_average_of_squares(state["v"], grad, beta2)
     new_state: State = {"m": m, "v": v}
@@ -263,20 +258,24 @@ def _conventions(adamw: bool) -> tuple[Convention, ...]:
     )
 
 
+def _hyperparameters(decay: Hyperparameter) -> tuple[Hyperparameter, ...]:
+    return (
+        lr(1e-3),
+        beta(1, 0.9, "the first moment (momentum)"),
+        beta(2, 0.999, "the second moment"),
+        eps(1e-8, "to the root of v̂"),
+        decay,
+        flag("amsgrad", s.AMSGRAD, "use the largest second moment seen so far"),
+    )
+
+
 ADAM = OptimizerSpec(
     name="adam",
     title="Adam",
     summary="Momentum and per-coordinate scaling from bias-corrected moving averages.",
     reference="Kingma & Ba, ICLR 2015 (arXiv:1412.6980)",
     conventions=_conventions(adamw=False),
-    hyperparameters=(
-        lr(1e-3),
-        beta(1, 0.9, "the first moment (momentum)"),
-        beta(2, 0.999, "the second moment"),
-        eps(1e-8, "to the root of v̂"),
-        weight_decay(0.0, "L2 penalty added to the gradient"),
-        flag("amsgrad", s.AMSGRAD, "use the largest second moment seen so far"),
-    ),
+    hyperparameters=_hyperparameters(weight_decay(0.0, "L2 penalty added to the gradient")),
     quantities=QUANTITIES,
     init=_init,
     step=_step,
@@ -288,13 +287,8 @@ ADAMW = OptimizerSpec(
     summary="Adam with weight decay applied to the weights directly (decoupled).",
     reference="Loshchilov & Hutter, ICLR 2019 (arXiv:1711.05101)",
     conventions=_conventions(adamw=True),
-    hyperparameters=(
-        lr(1e-3),
-        beta(1, 0.9, "the first moment (momentum)"),
-        beta(2, 0.999, "the second moment"),
-        eps(1e-8, "to the root of v̂"),
-        weight_decay(1e-2, "decoupled: the weights shrink by η·λ·θ each step"),
-        flag("amsgrad", s.AMSGRAD, "use the largest second moment seen so far"),
+    hyperparameters=_hyperparameters(
+        weight_decay(1e-2, "decoupled: the weights shrink by η·λ·θ each step")
     ),
     quantities=QUANTITIES,
     init=_init,

@@ -8,6 +8,7 @@ import numpy as np
 
 from tutor.engine import symbols as s
 from tutor.engine.formula import Expr, sqrt
+from tutor.engine.primitives import decoupled_decay, l2_gradient
 from tutor.engine.spec import DECAY_RATE, NON_NEGATIVE, POSITIVE, Hyper, Hyperparameter, Quantity
 
 
@@ -66,6 +67,25 @@ def gradient_used(hp: Hyper) -> Expr:
 def folds_decay(hp: Hyper) -> bool:
     """Whether weight decay is added to the gradient (L2) rather than applied to the weights."""
     return is_on(hp, "weight_decay") and hp.get("decay", "l2") == "l2"
+
+
+def apply_weight_decay(
+    theta: np.ndarray, g: np.ndarray, hp: Hyper, values: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weight decay as the convention's ``decay`` switch says, before the optimizer's own step.
+
+    Returns ``(gradient, parameters)`` for the rest of the step: ``l2`` folds ``λθ`` into the
+    gradient (and records ``g_decayed``), ``decoupled`` shrinks the parameters to ``θ·(1 − ηλ)``;
+    other modes (optax's and the AdamW paper's) are applied by the step itself.
+    """
+    if not is_on(hp, "weight_decay"):
+        return g, theta
+    if folds_decay(hp):
+        values["g_decayed"] = l2_gradient(g, theta, hp["weight_decay"])
+        return values["g_decayed"], theta
+    if hp["decay"] == "decoupled":
+        return g, decoupled_decay(theta, hp["lr"], hp["weight_decay"])
+    return g, theta
 
 
 DECAYED_GRADIENT_L2 = Quantity(

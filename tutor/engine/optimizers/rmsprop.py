@@ -31,9 +31,9 @@ from tutor.engine.formula import Expr, Sym
 from tutor.engine.optimizers.common import (
     DECAYED_GRADIENT_L2,
     THETA_NEXT,
+    apply_weight_decay,
     eps,
     flag,
-    folds_decay,
     gradient_used,
     is_on,
     lr,
@@ -42,8 +42,6 @@ from tutor.engine.optimizers.common import (
     weight_decay,
 )
 from tutor.engine.primitives import (
-    decoupled_decay,
-    l2_gradient,
     lerp,
     moving_average_of_squares,
     stabilized_root,
@@ -78,11 +76,7 @@ def _step(
     theta: np.ndarray, g: np.ndarray, state: State, hp: Hyper, t: int
 ) -> tuple[dict[str, np.ndarray], State]:
     values: dict[str, np.ndarray] = {}
-    grad, base = g, theta
-    if folds_decay(hp):
-        grad = values["g_decayed"] = l2_gradient(g, theta, hp["weight_decay"])
-    elif is_on(hp, "weight_decay"):
-        base = decoupled_decay(theta, hp["lr"], hp["weight_decay"])
+    grad, base = apply_weight_decay(theta, g, hp, values)
     alpha = hp["alpha"]
     square_avg = moving_average_of_squares(state["square_avg"], grad, alpha)
     values["square_avg"] = square_avg

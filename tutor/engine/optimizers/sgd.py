@@ -29,6 +29,7 @@ from tutor.engine.formula import Expr, Sym
 from tutor.engine.optimizers.common import (
     DECAYED_GRADIENT_L2,
     THETA_NEXT,
+    apply_weight_decay,
     flag,
     gradient_used,
     is_on,
@@ -36,7 +37,6 @@ from tutor.engine.optimizers.common import (
     update,
     weight_decay,
 )
-from tutor.engine.primitives import decoupled_decay, l2_gradient
 from tutor.engine.spec import (
     NON_NEGATIVE,
     UNIT_INTERVAL,
@@ -67,12 +67,7 @@ def _step(
 ) -> tuple[dict[str, np.ndarray], State]:
     values: dict[str, np.ndarray] = {}
     lr, momentum, form = hp["lr"], hp["momentum"], hp["momentum_form"]
-    grad, base = g, theta
-    if is_on(hp, "weight_decay"):
-        if hp["decay"] == "l2":
-            grad = values["g_decayed"] = l2_gradient(g, theta, hp["weight_decay"])
-        else:
-            base = decoupled_decay(theta, lr, hp["weight_decay"])
+    grad, base = apply_weight_decay(theta, g, hp, values)
     new_state: State = {}
     direction = grad
     if is_on(hp, "momentum") and form == "velocity":
