@@ -69,17 +69,17 @@ def test_json_round_trips_the_engine_values_exactly() -> None:
 
     result = run("solve", "adam", "--loss", "rosenbrock", "--lr", "0.01", "-n", "3", "-f", "json")
     data = json.loads(result.stdout)
+    from tutor.symbolic.loss import compile_loss
+
     spec = get_optimizer("adam")
     hp = spec.resolve({"lr": 0.01})
-    x, y = -1.5, 2.0
-
-    def gradient(theta: np.ndarray) -> np.ndarray:
-        x, y = theta
-        return np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
-
-    run_ = trajectory(spec, hp, np.array([x, y]), gradient, lambda th: 0.0, 3)
+    loss = compile_loss("(1 - x)**2 + 100*(y - x**2)**2")
+    run_ = trajectory(spec, hp, np.array([-1.5, 2.0]), loss.gradient, loss.value, 3)
     for ours, record in zip(data["steps"], run_.steps, strict=True):
-        np.testing.assert_allclose(ours["theta_next"], record.theta_next, rtol=1e-13)
+        assert ours["theta_next"] == record.theta_next.tolist()  # exact: JSON keeps every bit
+        assert ours["loss_next"] == record.loss_next
+        for quantity in ours["quantities"]:
+            assert quantity["value"] == record.values[quantity["name"]].tolist()
     assert data["params"] == ["x", "y"]
 
 

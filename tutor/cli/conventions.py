@@ -25,8 +25,8 @@ def conventions(
 
     Examples:
 
+    \b
       tutor conventions adamw
-
       tutor conventions --format json
     """
     from tutor.cli.output import print_convention_rows

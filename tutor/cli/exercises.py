@@ -11,8 +11,9 @@ app = typer.Typer(
     help=(
         "List the bundled exercises, show one, or check a folder of exercise files.\n\n"
         "Examples:\n\n"
-        "  tutor exercises\n\n"
-        "  tutor exercises show adamw-worked-example\n\n"
+        "\b\n"
+        "  tutor exercises\n"
+        "  tutor exercises show adamw-worked-example\n"
         "  tutor exercises check my-course/exercises"
     ),
     invoke_without_command=True,

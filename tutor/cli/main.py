@@ -20,11 +20,12 @@ app = typer.Typer(
     help=(
         "See what neural-network optimizers do to the numbers, one step at a time.\n\n"
         "Examples:\n\n"
-        "  tutor solve adamw --theta 2.0 --lr 0.1\n\n"
-        "  tutor solve sgd --loss rosenbrock --lr 0.001 --momentum 0.9 --steps 20\n\n"
-        "  tutor solve adamw --theta 2.0 --lr 0.1 --compare-conventions\n\n"
-        "  tutor conventions adamw\n\n"
-        "  tutor exercises\n\n"
+        "\b\n"
+        "  tutor solve adamw --theta 2.0 --lr 0.1\n"
+        "  tutor solve sgd --loss rosenbrock --lr 0.001 --momentum 0.9 --steps 20\n"
+        "  tutor solve adamw --theta 2.0 --lr 0.1 --compare-conventions\n"
+        "  tutor conventions adamw\n"
+        "  tutor exercises\n"
         "  tutor solve --exercise adamw-worked-example"
     ),
     context_settings={"help_option_names": ["-h", "--help"]},

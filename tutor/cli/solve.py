@@ -202,16 +202,12 @@ def solve(
 
     Examples:
 
+    \b
       tutor solve adamw --theta 2.0 --lr 0.1
-
       tutor solve adam --loss rosenbrock --lr 0.01 --steps 5
-
       tutor solve sgd --loss 'x**2 + 10*y**2' --theta 3,1 --lr 0.05 --momentum 0.9 -n 10
-
       tutor solve rmsprop --loss '(w - 3)**2' --theta 0 --centered --format json
-
       tutor solve --exercise adamw-worked-example
-
       tutor solve adamw --theta 2.0 --lr 0.1 --compare-conventions
     """
     overrides: dict[str, Any] = {
