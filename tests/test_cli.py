@@ -256,6 +256,17 @@ def test_version() -> None:
     assert result.stdout == f"tutor {__version__}\n"
 
 
+def test_preset_start_follows_the_parameter_order() -> None:
+    swapped = json.loads(
+        run("solve", "sgd", "--loss", "rosenbrock", "--params", "y,x", "-f", "json").stdout
+    )
+    assert swapped["params"] == ["y", "x"]
+    assert swapped["theta0"] == [2.0, -1.5]
+    plain = json.loads(run("solve", "sgd", "--loss", "rosenbrock", "-f", "json").stdout)
+    assert plain["theta0"] == [-1.5, 2.0]
+    assert swapped["final"]["loss"] == plain["final"]["loss"]
+
+
 def test_exercise_runs_through_solve() -> None:
     result = run("solve", "--exercise", "adamw-worked-example", "-f", "json")
     assert result.exit_code == 0, result.stderr

@@ -82,10 +82,12 @@ class Solution:
 def resolve_loss(text: str | None, params: Sequence[str] | None) -> tuple[Loss, tuple[float, ...]]:
     """The loss for ``--loss`` (text or a preset name) and the preset's start, if any."""
     preset = presets().get((text or DEFAULT_LOSS).strip())
-    if preset is not None:
-        return compile_loss(preset.loss, params), preset.start
-    assert text is not None
-    return compile_loss(text, params), ()
+    if preset is None:
+        assert text is not None
+        return compile_loss(text, params), ()
+    by_name = dict(zip(compile_loss(preset.loss).params, preset.start, strict=True))
+    loss = compile_loss(preset.loss, params)
+    return loss, tuple(by_name[name] for name in loss.params)
 
 
 def _finite_vector(values: Sequence[float], names: Sequence[str]) -> np.ndarray:
