@@ -97,7 +97,7 @@ def _number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Sym(Expr):
     """A named symbol: a hyper-parameter, a state or input value, or the step counter.
 
@@ -124,7 +124,7 @@ class Sym(Expr):
         return fmt(values[self.key]) if values is not None else self.tex
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Num(Expr):
     """A literal number such as the 1 in ``1 − β₁``."""
 
@@ -152,7 +152,7 @@ _BINARY: dict[str, tuple[int, Callable[[Any, Any], Any]]] = {
 }
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class BinOp(Expr):
     """``left op right`` for op in ``+ - * / **``."""
 
@@ -202,7 +202,7 @@ class BinOp(Expr):
         return f"{left}{symbol}{right}"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Neg(Expr):
     """``−operand``."""
 
@@ -232,7 +232,7 @@ _FUNCTIONS: dict[str, tuple[Callable[..., Any], str, str]] = {
 }
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Func(Expr):
     """A named element-wise function: ``sqrt``, ``sign`` or ``max``."""
 
