@@ -62,6 +62,9 @@ class Expr:
     def __neg__(self) -> Expr:
         return Neg(self)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.plain()!r})"
+
     def evaluate(self, env: Mapping[str, Any]) -> Any:
         """The formula's value with each symbol looked up in ``env`` (NumPy broadcasting)."""
         raise NotImplementedError
@@ -97,7 +100,7 @@ def _number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Sym(Expr):
     """A named symbol: a hyper-parameter, a state or input value, or the step counter.
 
@@ -124,7 +127,7 @@ class Sym(Expr):
         return fmt(values[self.key]) if values is not None else self.tex
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Num(Expr):
     """A literal number such as the 1 in ``1 − β₁``."""
 
@@ -152,7 +155,7 @@ _BINARY: dict[str, tuple[int, Callable[[Any, Any], Any]]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class BinOp(Expr):
     """``left op right`` for op in ``+ - * / **``."""
 
@@ -202,7 +205,7 @@ class BinOp(Expr):
         return f"{left}{symbol}{right}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Neg(Expr):
     """``−operand``."""
 
@@ -232,7 +235,7 @@ _FUNCTIONS: dict[str, tuple[Callable[..., Any], str, str]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Func(Expr):
     """A named element-wise function: ``sqrt``, ``sign`` or ``max``."""
 

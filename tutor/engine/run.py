@@ -27,7 +27,7 @@ LossFn = Callable[[np.ndarray], Any]
 MAX_STEPS = 100_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class StepRecord:
     """Everything that happened in step ``t``.
 
@@ -69,7 +69,7 @@ class StepRecord:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class Divergence:
     """The first step at which a value stopped being finite, and which value it was."""
 
@@ -77,7 +77,7 @@ class Divergence:
     quantity: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class Trajectory:
     """The record of a run: its steps and, if it blew up, where."""
 

@@ -32,7 +32,7 @@ InitFn = Callable[[Array, Hyper], State]
 StepFn = Callable[[Array, Array, State, Hyper, int], tuple[dict[str, Array], State]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class Bound:
     """A valid range ``low (<|<=) value (<|<=) high``; either side may be open-ended."""
 
@@ -67,7 +67,7 @@ UNIT_INTERVAL = Bound(low=0.0, high=1.0)
 DECAY_RATE = Bound(low=0.0, high=1.0, high_inclusive=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class Hyperparameter:
     """One hyper-parameter of an optimizer.
 
@@ -114,7 +114,7 @@ class Hyperparameter:
         return number
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class Convention:
     """One way of writing an optimizer's arithmetic: PyTorch's, the paper's, optax's, Keras's, or
     the textbook form the seeds use.
@@ -149,7 +149,7 @@ def _always(hp: Hyper) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class Quantity:
     """One named intermediate quantity of an optimizer step.
 
@@ -172,7 +172,7 @@ class Quantity:
     when: Callable[[Hyper], bool] = _always
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class OptimizerSpec:
     """Everything `tutor` knows about one optimizer; see the module docstring."""
 

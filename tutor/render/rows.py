@@ -20,7 +20,7 @@ from tutor.teach.solve import Solution
 _MAX_SUBSTITUTED = 80
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class Row:
     """One line of a step table."""
 

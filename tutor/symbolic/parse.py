@@ -47,6 +47,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_DIGITS",
     "MAX_EXPONENT",
+    "MAX_EXP_ARGUMENT",
     "MAX_LENGTH",
     "MAX_LITERAL_DIGITS",
     "MAX_ROOT_SIZE",
@@ -76,6 +77,7 @@ MAX_LITERAL_DIGITS = 100
 """Longest accepted integer literal, in digits."""
 
 MAX_ROOT_SIZE = 40
+MAX_EXP_ARGUMENT = 700  # exp(709.8) is the largest float64
 """An exact root ``b**(p/q)`` of a number ``b`` is accepted only when ``q`` times the number of
 digits of ``b`` is at most this (``sqrt`` of a 20-digit number, ``2**(1/40)``). SymPy factors the
 base to simplify such roots, which becomes very slow for large bases or degrees; a decimal
@@ -593,8 +595,26 @@ def _numeric_power_problem(number: sympy.Number, exponent: sympy.Number) -> str 
     return None
 
 
+def _numeric_size(expr: sympy.Expr) -> float:
+    """|value| of a number-only expression as a float (``inf`` when it overflows).
+
+    Only called on expressions the guards already let through, so evaluating them is cheap.
+    """
+    try:
+        return abs(float(expr.evalf(20)))
+    except (TypeError, ValueError, OverflowError):
+        return math.inf
+
+
 def _exp_problem(argument: sympy.Expr) -> str | None:
-    """SymPy rewrites ``exp(c*log(b))`` as ``b**c``; guard that power like any other."""
+    """Refuse ``exp`` of a constant beyond float64's range (SymPy would otherwise chase such
+    numbers through nested functions for seconds), and guard ``exp(c*log(b))``, which SymPy
+    rewrites as ``b**c``, like any other power."""
+    if not argument.free_symbols and _numeric_size(argument) > MAX_EXP_ARGUMENT:
+        return (
+            f"exp of a constant beyond ±{MAX_EXP_ARGUMENT} is outside float64's range; "
+            "use a smaller number"
+        )
     for term in sympy.Add.make_args(argument):
         coefficient, rest = term.as_coeff_Mul()
         logs = rest.atoms(sympy.log)
@@ -610,6 +630,8 @@ _FUNCTION_GUARDS: Mapping[str, Callable[[sympy.Expr], str | None]] = types.Mappi
     {
         "sqrt": lambda x: _power_problem(x, sympy.Rational(1, 2)),
         "exp": _exp_problem,
+        "sinh": _exp_problem,
+        "cosh": _exp_problem,
         "sigmoid": lambda x: _exp_problem(sympy.Mul(sympy.Integer(-1), x)),
         "softplus": _exp_problem,
     }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class Preset:
     """A named loss with a suggested starting point."""
 

@@ -24,7 +24,7 @@ from tutor.symbolic.presets import presets
 DEFAULT_LOSS = "quadratic"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class Problem:
     """A fully validated optimization problem.
 
@@ -48,7 +48,7 @@ class Problem:
     exercise: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class StepCheck:
     """Whether a step lowered the loss and, when it did not, why that can happen."""
 
@@ -56,7 +56,7 @@ class StepCheck:
     reason: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
 class Solution:
     """A solved problem: the run and the verification of each step."""
 
