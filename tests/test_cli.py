@@ -240,7 +240,7 @@ def test_divergence_is_reported_not_printed_as_garbage() -> None:
 def test_help_has_examples_and_every_command_is_documented() -> None:
     root = run("--help")
     assert root.exit_code == 0
-    for command in ("solve", "exercises"):
+    for command in ("solve", "exercises", "conventions"):
         assert command in root.stdout
         sub = run(command, "--help")
         assert sub.exit_code == 0
@@ -302,3 +302,40 @@ def test_exercises_list_and_show() -> None:
     check = run("exercises", "check")
     assert check.exit_code == 0
     assert check.stdout.strip().endswith("all good")
+
+
+def test_a_terminal_gets_colour_and_the_same_numbers() -> None:
+    """Run the real console entry point in a pseudo-terminal, as a user at a shell would."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env.update({"COLUMNS": "100", "TERM": "xterm-256color"})
+    process = subprocess.run(
+        [sys.executable, "-m", "tutor", "solve", "adamw", "--theta", "2.0", "--lr", "0.1"],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the terminal has no writer left
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    output = b"".join(chunks).decode("utf-8")
+    assert process.returncode == 0
+    assert "\x1b[" in output  # Rich styles the tables on a terminal
+    assert "1.898" in output
+    assert "0.806404" in output
