@@ -448,3 +448,14 @@ def test_cli_conventions_command() -> None:
     assert table.exit_code == 0
     for name in OPTIMIZERS:
         assert name in table.stdout
+
+
+def test_an_exercise_can_declare_its_convention() -> None:
+    from tutor.content.exercises import find_exercise, run_exercise
+
+    exercise = find_exercise("adamw-paper-decay")
+    assert exercise.convention == "paper"
+    run = run_exercise(exercise)
+    assert run.steps[0].theta_next[0] == pytest.approx(1.88, abs=1e-9)
+    assert find_exercise("adamw-worked-example").convention == "pytorch"
+    assert find_exercise("lion-sign").convention == "paper"  # lion's first convention
