@@ -196,6 +196,14 @@ BAD_INPUTS = [
     ),
     (["bogus"], None),
     (["exercises", "show", "nope"], None),
+    (
+        ["exercises", "show"],
+        "error: missing argument 'EXERCISE' (see 'tutor exercises show --help')",
+    ),
+    (
+        ["solve", "adamw", "--lr", "abc"],
+        "error: invalid value for '--lr': 'abc' is not a valid float (see 'tutor solve --help')",
+    ),
     (["exercises", "check", "/nonexistent/folder"], "error: no such folder: /nonexistent/folder"),
 ]
 
@@ -246,6 +254,15 @@ def test_help_has_examples_and_every_command_is_documented() -> None:
         assert sub.exit_code == 0
         assert "Example" in sub.stdout
     assert run("-h").stdout == root.stdout
+
+
+def test_bare_commands_show_their_help() -> None:
+    for args, usage in ((), "Usage: tutor [OPTIONS] COMMAND"), (("solve",), "Usage: tutor solve"):
+        result = run(*args)
+        assert result.exit_code == 0
+        assert result.stdout.startswith(usage)
+        assert "Examples:" in result.stdout
+        assert result.stderr == ""
 
 
 def test_version() -> None:

@@ -32,7 +32,7 @@ def fail(message: str) -> NoReturn:
 
 
 def _usage_message(error: click.UsageError) -> str:
-    message = error.format_message()
+    message = error.format_message().rstrip(".")
     if message:
         message = message[0].lower() + message[1:]
     command = error.ctx.command_path if error.ctx is not None else "tutor"
@@ -48,6 +48,10 @@ class FunnelGroup(TyperGroup):
             result = super().main(*args, **kwargs)
         except TutorError as error:
             fail(str(error))
+        except click.exceptions.NoArgsIsHelpError as error:  # a bare `tutor` or `tutor solve`
+            if error.ctx is not None:
+                typer.echo(error.ctx.get_help())
+            sys.exit(0)
         except click.UsageError as error:
             fail(_usage_message(error))
         except click.exceptions.Exit as error:
