@@ -356,6 +356,7 @@ def test_grading_can_recognise_another_convention() -> None:
 
 def test_convention_rows_are_computed_from_the_formulas() -> None:
     rows = {row.convention.name: row for row in convention_rows(OPTIMIZERS["adamw"])}
+    assert [r.is_default for r in rows.values()] == [True, False, False, False, False]
     assert rows["pytorch"].formulas == ()
     assert rows["paper"].formulas == (("update", "Δθₜ", "η·m̂ₜ / (√v̂ₜ + ε) + λ·θₜ"),)
     assert rows["optax"].formulas == ()
@@ -448,6 +449,14 @@ def test_cli_conventions_command() -> None:
     assert table.exit_code == 0
     for name in OPTIMIZERS:
         assert name in table.stdout
+
+
+def test_lion_rows_start_from_its_paper() -> None:
+    rows = convention_rows(OPTIMIZERS["lion"])
+    assert [(r.convention.name, r.is_default, r.formulas) for r in rows] == [
+        ("paper", True, ()),
+        ("optax", False, ()),
+    ]
 
 
 def test_an_exercise_can_declare_its_convention() -> None:

@@ -226,11 +226,10 @@ def render_convention_rows_rich(rows: Sequence[ConventionRow]) -> RenderableType
 
 def _row_differences(row: ConventionRow) -> Text:
     text = Text()
+    if row.is_default:
+        return text.append(f"(the default) {row.convention.summary}")
     if not row.formulas:
-        summary = row.convention.summary
-        return text.append("(the default) " if row.convention.name == "pytorch" else "").append(
-            summary if row.convention.name == "pytorch" else f"same formulas. {summary}"
-        )
+        return text.append(f"same formulas. {row.convention.summary}")
     for index, (_, symbol, formula) in enumerate(row.formulas):
         if index:
             text.append("\n")
@@ -251,6 +250,7 @@ def convention_rows_data(rows: Sequence[ConventionRow]) -> list[dict[str, Any]]:
             "title": row.convention.title,
             "source": row.convention.source,
             "summary": row.convention.summary,
+            "default": row.is_default,
             "unsupported": sorted(row.convention.unsupported),
             "differences": [
                 {"quantity": key, "symbol": symbol, "formula": formula}

@@ -181,6 +181,7 @@ class ConventionRow:
     optimizer: str
     convention: Convention
     formulas: tuple[tuple[str, str, str | None], ...]  # (key, symbol, formula or None)
+    is_default: bool = False
 
 
 def _probe(spec: OptimizerSpec, convention: Convention) -> dict[str, Any]:
@@ -200,7 +201,7 @@ def convention_rows(spec: OptimizerSpec) -> list[ConventionRow]:
     default = spec.default_convention
     base = _probe(spec, default)
     base_formulas = {q.key: q.formula(base, 2).plain() for q in spec.active_quantities(base)}
-    rows = [ConventionRow(spec.name, default, ())]
+    rows = [ConventionRow(spec.name, default, (), is_default=True)]
     for convention in spec.conventions[1:]:
         hp = _probe(spec, convention)
         formulas = {q.key: q.formula(hp, 2).plain() for q in spec.active_quantities(hp)}
