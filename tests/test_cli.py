@@ -256,6 +256,17 @@ def test_help_has_examples_and_every_command_is_documented() -> None:
     assert run("-h").stdout == root.stdout
 
 
+def test_a_flat_step_is_not_called_a_rise() -> None:
+    data = json.loads(
+        run("solve", "sgd", "--loss", "max(x, 0)", "--theta", "0", "-f", "json").stdout
+    )
+    (step,) = data["steps"]
+    assert step["grad"] == [0.5]  # SymPy's Heaviside(0) = 1/2
+    assert step["loss"] == step["loss_next"] == 0.0
+    assert step["loss_decreased"] is False
+    assert step["reason"] == "the loss is flat along the step: it kept the same value"
+
+
 def test_bare_commands_show_their_help() -> None:
     for args, usage in ((), "Usage: tutor [OPTIONS] COMMAND"), (("solve",), "Usage: tutor solve"):
         result = run(*args)

@@ -59,7 +59,7 @@ def render_markdown(solution: Solution, precision: int) -> str:
     lines += ["", "## Verification", ""]
     if solution.steps:
         lines.append(verdict(solution, precision) + ".")
-    lines += [f"- Step {t}: the loss went up because {reason}." for t, reason in rises(solution)]
+    lines += [f"- Step {t}: the loss did not go down: {reason}." for t, reason in rises(solution)]
     diverged = divergence_text(solution)
     if diverged:
         lines.append(f"**{diverged}**")

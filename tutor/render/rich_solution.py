@@ -93,9 +93,9 @@ def _verification(solution: Solution, precision: int) -> RenderableType:
         text.append(verdict(solution, precision), style="green" if decreased else "red")
     risen = rises(solution)
     if risen and len(solution.steps) > 1:
-        text.append(f"\nThe loss rose in {len(risen)} of {len(solution.steps)} steps.")
+        text.append(f"\nThe loss did not go down in {len(risen)} of {len(solution.steps)} steps.")
     for t, reason in risen[:3]:
-        text.append(f"\nStep {t}: the loss went up because {reason}.")
+        text.append(f"\nStep {t}: the loss did not go down: {reason}.")
     diverged = divergence_text(solution)
     if diverged:
         text.append(("\n" if text else "") + diverged, style="bold red")

@@ -154,6 +154,8 @@ def _check_step(record: StepRecord, loss: Loss) -> StepCheck:
     step = record.theta_next - record.theta
     if not np.any(step):
         return StepCheck(False, "the parameters did not move (the update was zero)")
+    if record.loss_next == record.loss:
+        return StepCheck(False, "the loss is flat along the step: it kept the same value")
     slope_before = float(np.dot(record.grad, step))
     with np.errstate(all="ignore"):
         slope_after = float(np.dot(loss.gradient(record.theta_next), step))
