@@ -96,7 +96,8 @@ def _superscript(exponent: str) -> str:
     return f"^{exponent}" if exponent.replace(".", "").isalnum() else f"^({exponent})"
 
 
-def _number_text(value: float) -> str:
+def number_text(value: float) -> str:
+    """``2`` for 2.0, ``0.1`` for 0.1: the shortest exact text of a float."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
@@ -140,10 +141,10 @@ class Num(Expr):
         return frozenset()
 
     def plain(self, values: Mapping[str, Any] | None = None, fmt: ValueFormatter = str) -> str:
-        return _number_text(self.value)
+        return number_text(self.value)
 
     def latex(self, values: Mapping[str, Any] | None = None, fmt: ValueFormatter = str) -> str:
-        return _number_text(self.value)
+        return number_text(self.value)
 
 
 _BINARY: dict[str, tuple[int, Callable[[Any, Any], Any]]] = {

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from tutor.engine.formula import Expr, Sym
+from tutor.engine.formula import Expr, Sym, number_text
 from tutor.errors import HyperparameterError
 
 Array = np.ndarray
@@ -49,16 +49,12 @@ class Bound:
     def describe(self) -> str:
         """The range in words, e.g. ``in [0, 1)`` or ``> 0``."""
         if self.high == math.inf:
-            return f"{'>=' if self.low_inclusive else '>'} {_num(self.low)}"
+            return f"{'>=' if self.low_inclusive else '>'} {number_text(self.low)}"
         if self.low == -math.inf:
-            return f"{'<=' if self.high_inclusive else '<'} {_num(self.high)}"
+            return f"{'<=' if self.high_inclusive else '<'} {number_text(self.high)}"
         left = "[" if self.low_inclusive else "("
         right = "]" if self.high_inclusive else ")"
-        return f"in {left}{_num(self.low)}, {_num(self.high)}{right}"
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(value)
+        return f"in {left}{number_text(self.low)}, {number_text(self.high)}{right}"
 
 
 POSITIVE = Bound(low=0.0, low_inclusive=False)
@@ -109,7 +105,7 @@ class Hyperparameter:
             raise HyperparameterError(f"{self.name} must be a finite number, got {number!r}")
         if not self.bound.contains(number):
             raise HyperparameterError(
-                f"{self.name} must be {self.bound.describe()}, got {_num(number)}"
+                f"{self.name} must be {self.bound.describe()}, got {number_text(number)}"
             )
         return number
 
@@ -234,7 +230,7 @@ class OptimizerSpec:
         for name in sorted(chosen.unsupported):
             hyper = self.hyperparameter(name)
             if values[name] != hyper.default:
-                keep = "off" if hyper.is_flag else f"at {_num(float(hyper.default))}"
+                keep = "off" if hyper.is_flag else f"at {number_text(float(hyper.default))}"
                 raise HyperparameterError(
                     f"{name} is not part of the {chosen.name} convention of {self.name}; "
                     f"leave it {keep}"
