@@ -55,6 +55,19 @@ LOSSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "himmelblau": ("(x**2 + y - 11)**2 + (x + y**2 - 7)**2", ("x", "y")),
     "logistic": ("log(1 + exp(-w)) + 0.1*w**2", ("w",)),
     "wavy": ("sqrt(1 + x**2) + 0.5*y**2 + 0.3*sin(x)*cos(y) + 0.1*tanh(x*y)", ("x", "y")),
+    "linear": ("sum((W @ x - y)**2)", ("W",)),
+    "affine": ("sum((W @ x + b - y)**2) + 0.1*sum(W**2)", ("W", "b")),
+}
+
+# Shaped parameters (one torch tensor each, as in a model) and data, for the losses that have
+# them; every other loss has scalar parameters held in one tensor.
+SHAPES: dict[str, dict[str, tuple[int, ...]]] = {
+    "linear": {"W": (2, 3)},
+    "affine": {"W": (2, 3), "b": (2,)},
+}
+DATA: dict[str, dict[str, list[float]]] = {
+    "linear": {"x": [1.0, 2.0, 3.0], "y": [0.0, 1.0]},
+    "affine": {"x": [0.5, -1.0, 2.0], "y": [1.0, -0.5]},
 }
 
 # --------------------------------------------------------------------------------------------
@@ -192,6 +205,135 @@ CASES: list[tuple[str, str, dict[str, Any], str, list[float], int]] = [
         [1.5, 1.2],
         30,
     ),
+    # maximize: torch negates the gradient first.
+    ("sgd", "maximize", {"lr": 0.05, "momentum": 0.5, "maximize": True}, "quadratic", [2.0], 10),
+    (
+        "adagrad",
+        "maximize",
+        {"lr": 0.1, "maximize": True, "weight_decay": 0.1},
+        "bowl",
+        [3.0, 1.0],
+        10,
+    ),
+    (
+        "rmsprop",
+        "maximize",
+        {"lr": 0.01, "maximize": True, "centered": True},
+        "quadratic",
+        [2.0],
+        10,
+    ),
+    ("adam", "maximize", {"lr": 0.05, "maximize": True}, "logistic", [0.5], 10),
+    ("adamw", "maximize", {"lr": 0.05, "maximize": True}, "bowl", [3.0, 1.0], 10),
+    # Adam with decoupled_weight_decay=True is AdamW.
+    (
+        "adam",
+        "decoupled_weight_decay",
+        {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True},
+        "himmelblau",
+        [0.0, 0.0],
+        20,
+    ),
+    # Matrix parameters: one tensor per parameter, as in a model.
+    ("adam", "matrix", {"lr": 0.01}, "linear", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 10),
+    (
+        "adamw",
+        "matrix",
+        {"lr": 0.02, "weight_decay": 0.1},
+        "affine",
+        [0.3, -0.7, 0.9, 0.4, 1.5, -0.6, 0.8, -1.1],
+        12,
+    ),
+    (
+        "adamw",
+        "matrix-amsgrad",
+        {"lr": 0.01, "amsgrad": True},
+        "linear",
+        [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        8,
+    ),
+    (
+        "sgd",
+        "matrix",
+        {"lr": 0.01, "momentum": 0.9},
+        "affine",
+        [0.3, -0.7, 0.9, 0.4, 1.5, -0.6, 0.8, -1.1],
+        12,
+    ),
+    # NAdam: momentum schedule μₜ = β₁(1 − ½·0.96^(tψ)), Nesterov look-ahead, Π = ∏μ.
+    ("nadam", "defaults", {}, "quadratic", [2.0], 20),
+    ("nadam", "plain", {"lr": 0.05}, "himmelblau", [0.0, 0.0], 25),
+    ("nadam", "momentum_decay", {"lr": 0.05, "momentum_decay": 0.1}, "bowl", [3.0, 1.0], 20),
+    ("nadam", "weight_decay", {"lr": 0.02, "weight_decay": 0.1}, "logistic", [0.0], 20),
+    (
+        "nadam",
+        "decoupled_weight_decay",
+        {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True},
+        "bowl",
+        [3.0, 1.0],
+        20,
+    ),
+    ("nadam", "betas-eps", {"lr": 0.03, "betas": (0.8, 0.99), "eps": 1e-4}, "wavy", [1.5, 1.2], 20),
+    ("nadam", "maximize", {"lr": 0.02, "maximize": True}, "quadratic", [2.0], 10),
+    (
+        "nadam",
+        "all",
+        {
+            "lr": 0.01,
+            "betas": (0.85, 0.995),
+            "eps": 1e-6,
+            "weight_decay": 0.05,
+            "momentum_decay": 0.01,
+            "decoupled_weight_decay": True,
+        },
+        "wavy",
+        [1.5, 1.2],
+        25,
+    ),
+    # RAdam: momentum steps while ρₜ ≤ 5, then the rectified adaptive step.
+    ("radam", "defaults", {}, "quadratic", [2.0], 20),
+    ("radam", "plain", {"lr": 0.0125}, "himmelblau", [0.0, 0.0], 25),
+    ("radam", "betas", {"lr": 0.05, "betas": (0.8, 0.9)}, "bowl", [3.0, 1.0], 25),
+    ("radam", "weight_decay", {"lr": 0.02, "weight_decay": 0.1}, "logistic", [0.0], 20),
+    (
+        "radam",
+        "decoupled_weight_decay",
+        {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True},
+        "bowl",
+        [3.0, 1.0],
+        20,
+    ),
+    ("radam", "eps", {"lr": 0.05, "eps": 0.1}, "quadratic", [2.0], 15),
+    ("radam", "maximize", {"lr": 0.02, "maximize": True}, "quadratic", [2.0], 10),
+    (
+        "radam",
+        "all",
+        {
+            "lr": 0.01,
+            "betas": (0.85, 0.95),
+            "eps": 1e-6,
+            "weight_decay": 0.05,
+            "decoupled_weight_decay": True,
+        },
+        "wavy",
+        [1.5, 1.2],
+        25,
+    ),
+    # Adamax: u = max(β₂u, |g| + ε), θ −= η/(1 − β₁ᵗ)·m/u.
+    ("adamax", "defaults", {}, "quadratic", [2.0], 20),
+    ("adamax", "plain", {"lr": 0.05}, "himmelblau", [0.0, 0.0], 25),
+    ("adamax", "betas", {"lr": 0.05, "betas": (0.8, 0.99)}, "bowl", [3.0, 1.0], 20),
+    ("adamax", "weight_decay", {"lr": 0.02, "weight_decay": 0.1}, "logistic", [0.0], 20),
+    ("adamax", "eps", {"lr": 0.05, "eps": 0.1}, "quadratic", [2.0], 15),
+    ("adamax", "maximize", {"lr": 0.02, "maximize": True}, "quadratic", [2.0], 10),
+    (
+        "adamax",
+        "all",
+        {"lr": 0.01, "betas": (0.85, 0.995), "eps": 1e-6, "weight_decay": 0.05},
+        "wavy",
+        [1.5, 1.2],
+        25,
+    ),
     # Lion (paper's Algorithm 2): u = β₁m + (1 − β₁)g; θ −= η(sign u + λθ); m = β₂m + (1 − β₂)g.
     ("lion", "defaults", {}, "quadratic", [2.0], 20),
     ("lion", "plain", {"lr": 0.02}, "bowl", [3.0, 1.0], 30),
@@ -210,6 +352,8 @@ _FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "cos": torch.cos,
     "tanh": torch.tanh,
     "sqrt": torch.sqrt,
+    "sum": torch.sum,
+    "mean": torch.mean,
 }
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b,
@@ -217,6 +361,7 @@ _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
     ast.Pow: lambda a, b: a**b,
+    ast.MatMult: lambda a, b: a @ b,
 }
 
 
@@ -258,6 +403,9 @@ TORCH_OPTIMIZERS = {
     "rmsprop": torch.optim.RMSprop,
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
+    "nadam": torch.optim.NAdam,
+    "radam": torch.optim.RAdam,
+    "adamax": torch.optim.Adamax,
 }
 # Arguments that choose an implementation, not the algorithm.
 _IMPLEMENTATION = {"params", "foreach", "fused", "differentiable", "capturable"}
@@ -323,50 +471,90 @@ def our_hyperparameters(torch_hyper: Mapping[str, Any]) -> dict[str, Any]:
     return ours
 
 
-def make_optimizer(name: str, param: torch.Tensor, hyper: Mapping[str, Any]) -> Any:
+def make_optimizer(name: str, params: list[torch.Tensor], hyper: Mapping[str, Any]) -> Any:
     if name == "lion":
-        return Lion([param], **hyper)
-    return TORCH_OPTIMIZERS[name]([param], foreach=False, **hyper)
+        return Lion(params, **hyper)
+    return TORCH_OPTIMIZERS[name](params, foreach=False, **hyper)
+
+
+def _tensors(
+    loss_name: str, start: Sequence[float]
+) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
+    """The parameter tensors for a start, and the names the loss reads (parameters and data).
+
+    Scalar parameters share one tensor (the engine's flat θ); shaped ones get a tensor each, as
+    the layers of a model do, filled row-major from ``start``.
+    """
+    _, names = LOSSES[loss_name]
+    shapes = SHAPES.get(loss_name)
+    if shapes is None:
+        param = torch.tensor(list(start), dtype=torch.float64, requires_grad=True)
+        return [param], {name: param[i] for i, name in enumerate(names)}
+    tensors, bound, offset = [], {}, 0
+    for name in names:
+        shape = shapes[name]
+        size = math.prod(shape)
+        values = list(start[offset : offset + size])
+        offset += size
+        tensor = torch.tensor(values, dtype=torch.float64).reshape(shape).requires_grad_(True)
+        tensors.append(tensor)
+        bound[name] = tensor
+    for name, values in DATA.get(loss_name, {}).items():
+        bound[name] = torch.tensor(values, dtype=torch.float64)
+    return tensors, bound
+
+
+def _flat(tensors: Sequence[torch.Tensor]) -> list[float]:
+    return torch.cat([t.detach().reshape(-1) for t in tensors]).tolist()
 
 
 def run(
     optimizer: str,
     hyper: Mapping[str, Any],
-    loss: str,
-    params: Sequence[str],
+    loss_name: str,
     start: Sequence[float],
     steps: int,
     wobble: float = 0.0,
 ) -> tuple[list[dict[str, Any]], float]:
     """Run one case; return its step records and Lion's smallest |u|/max(|m|, |g|) (else inf).
 
+    Every vector in a record is flat, in the parameters' order (row-major within a tensor).
     ``wobble`` > 0 multiplies the parameters by ``1 ± wobble`` after every step (signs
     alternating by coordinate and step), imitating rounding errors, to measure conditioning.
     """
-    param = torch.tensor(list(start), dtype=torch.float64, requires_grad=True)
-    opt = make_optimizer(optimizer, param, hyper)
+    text, _ = LOSSES[loss_name]
+    tensors, bound = _tensors(loss_name, start)
+    opt = make_optimizer(optimizer, tensors, hyper)
     records = []
     for t in range(1, steps + 1):
-        theta = param.detach().clone()
-        value = evaluate(loss, {name: param[i] for i, name in enumerate(params)})
+        theta = _flat(tensors)
+        value = evaluate(text, bound)
         value.backward()
-        grad = param.grad.detach().clone()
+        grad = _flat([p.grad for p in tensors])
         opt.step()
-        state = {key: tensor.tolist() for key, tensor in opt.state[param].items() if key != "step"}
+        keys = [key for key in opt.state[tensors[0]] if key != "step"]
+        state = {key: _flat([opt.state[p][key] for p in tensors]) for key in keys}
+        for key, values in state.items():
+            if len(tensors) == 1 and opt.state[tensors[0]][key].dim() == 0:
+                state[key] = values[0]  # a per-tensor scalar (NAdam's mu_product)
         records.append(
             {
                 "t": t,
-                "theta": theta.tolist(),
-                "grad": grad.tolist(),
-                "theta_next": param.detach().tolist(),
+                "theta": theta,
+                "grad": grad,
+                "theta_next": _flat(tensors),
                 "state": state,
             }
         )
         opt.zero_grad()
         if wobble:
-            signs = torch.tensor([(-1.0) ** (i + t) for i in range(len(params))])
             with torch.no_grad():
-                param.mul_(1 + wobble * signs)
+                index = 0
+                for p in tensors:
+                    flat = p.view(-1)
+                    for j in range(flat.numel()):
+                        flat[j] *= 1 + wobble * (-1.0) ** (index + t)
+                        index += 1
     ratio = opt.smallest_u_ratio if isinstance(opt, Lion) else math.inf
     return records, ratio
 
@@ -390,10 +578,12 @@ def build_case(row: tuple[str, str, dict[str, Any], str, list[float], int]) -> d
     optimizer, variant, hyper, loss_name, start, steps = row
     text, params = LOSSES[loss_name]
     name = f"{optimizer}-{variant}-{loss_name}"
-    if len(start) != len(params):
-        sys.exit(f"{name}: start has {len(start)} values for {len(params)} parameters")
-    records, u_ratio = run(optimizer, hyper, text, params, start, steps)
-    wobbled, _ = run(optimizer, hyper, text, params, start, steps, wobble=WOBBLE)
+    shapes = SHAPES.get(loss_name, {})
+    size = sum(math.prod(shapes.get(p, ())) for p in params)
+    if len(start) != size:
+        sys.exit(f"{name}: start has {len(start)} values for {size} parameter entries")
+    records, u_ratio = run(optimizer, hyper, loss_name, start, steps)
+    wobbled, _ = run(optimizer, hyper, loss_name, start, steps, wobble=WOBBLE)
     drift = _drift(records, wobbled)
     if drift > MAX_DRIFT:
         sys.exit(
@@ -412,6 +602,8 @@ def build_case(row: tuple[str, str, dict[str, Any], str, list[float], int]) -> d
         "loss": text,
         "loss_name": loss_name,
         "params": list(params),
+        "shapes": {p: list(shape) for p, shape in shapes.items()},
+        "data": DATA.get(loss_name, {}),
         "start": [float(x) for x in start],
         "steps": steps,
         "trajectory": records,

@@ -25,10 +25,10 @@ CASES = DOCUMENT["cases"]
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_engine_matches_the_library(case: dict[str, Any]) -> None:
     spec = OPTIMIZERS[case["optimizer"]]
-    hp = spec.resolve(case["hyperparameters"], case["convention"])
+    config = spec.configure(case["hyperparameters"], case["convention"])
     loss = compile_loss(case["loss"], case["params"])
-    run = trajectory(spec, hp, np.array(case["start"]), loss.gradient, loss.value, case["steps"])
-    ours = [record.theta_next.tolist() for record in run.steps]
+    run = trajectory(config, loss, np.array(case["start"]), case["steps"])
+    ours = run.values["theta_next"].tolist()
     np.testing.assert_allclose(ours, case["theta_next"], rtol=1e-12, atol=0)
 
 

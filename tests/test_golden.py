@@ -56,12 +56,19 @@ def torch_value(hyperparameters: Mapping[str, Any], torch_name: str) -> Any:
     return value[int(index.rstrip("]"))] if index else value
 
 
+def case_loss(case: Mapping[str, Any]) -> Any:
+    shapes = {name: tuple(shape) for name, shape in case.get("shapes", {}).items()}
+    data = {name: np.array(values, dtype=np.float64) for name, values in case["data"].items()}
+    return compile_loss(case["loss"], case["params"], shapes=shapes or None, data=data or None)
+
+
 def run_engine(case: Mapping[str, Any]) -> Any:
     spec = get_optimizer(case["optimizer"])
-    hp = spec.resolve(case["hyperparameters"])
-    loss = compile_loss(case["loss"], case["params"])
+    config = spec.configure(case["hyperparameters"])
+    loss = case_loss(case)
     start = np.array(case["start"], dtype=np.float64)
-    return spec, hp, loss, trajectory(spec, hp, start, loss.gradient, loss.value, case["steps"])
+    run = trajectory(config, loss, start, case["steps"], layout=loss.layout)
+    return spec, config, loss, run
 
 
 def test_golden_file_is_well_formed() -> None:
@@ -69,20 +76,22 @@ def test_golden_file_is_well_formed() -> None:
     assert DOCUMENT["generated_by"] == "scripts/make_golden.py"
     assert DOCUMENT["torch_version"]
     assert len(BY_NAME) == len(CASES), "case names must be unique"
-    assert len(CASES) >= 35
+    assert len(CASES) >= 75
     for case in CASES:
         assert len(case["trajectory"]) == case["steps"], case["name"]
         assert [r["t"] for r in case["trajectory"]] == list(range(1, case["steps"] + 1))
-        assert len(case["start"]) == len(case["params"]), case["name"]
+        shapes = case["shapes"]
+        size = sum(int(np.prod(shapes.get(p, ()))) for p in case["params"])
+        assert len(case["start"]) == size, case["name"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
 def test_engine_matches_torch(case: dict[str, Any]) -> None:
-    spec, hp, _, run = run_engine(case)
+    _, _, _, run = run_engine(case)
     assert run.divergence is None, f"engine diverged: {run.divergence}"
-    assert len(run.steps) == case["steps"]
-    by_state = {q.torch_state: q.key for q in spec.active_quantities(hp) if q.torch_state}
-    for step, record in zip(run.steps, case["trajectory"], strict=True):
+    assert len(run) == case["steps"]
+    by_state = {q.torch_state: q.key for q in run.quantities if q.torch_state}
+    for step, record in zip(run.steps(), case["trajectory"], strict=True):
         t = record["t"]
         assert step.t == t
         assert_close(step.theta, record["theta"], f"step {t}: theta")
@@ -153,8 +162,14 @@ def test_worked_example_ends_at_1_898() -> None:
     assert case["start"] == [2.0]
     assert case["hyperparameters"] == {"lr": 0.1}
     assert case["trajectory"][-1]["theta_next"][0] == pytest.approx(1.898, abs=1e-9)
-    spec, hp, loss, run = run_engine(case)
-    assert run.steps[-1].theta_next[0] == pytest.approx(1.898, abs=1e-9)
+    _, config, loss, run = run_engine(case)
+    assert run.step(len(run)).theta_next[0] == pytest.approx(1.898, abs=1e-9)
     start = np.array(case["start"])
-    final = iterate(spec, hp, start, loss.gradient, case["steps"])
+    final = iterate(config, start, loss.gradient, case["steps"])
     assert final[0] == pytest.approx(1.898, abs=1e-9)
+
+
+def test_matrix_parameters_are_covered() -> None:
+    """Adam and AdamW are checked on matrix parameters (one torch tensor per parameter)."""
+    shaped = {case["optimizer"] for case in CASES if case["shapes"]}
+    assert {"adam", "adamw"} <= shaped

@@ -1,9 +1,9 @@
-"""Running an optimizer: a full step-by-step record for teaching, or a lean loop for speed.
+"""Running an optimizer: a full record for teaching, or a lean loop for speed.
 
-Both paths call the optimizer's own ``step`` function, so they cannot disagree.
+Both paths call one compiled :class:`~tutor.engine.program.Program`, so they cannot disagree.
 
-* :func:`trajectory` keeps every step's inputs and named quantities, and stops at the first step
-  whose values are not finite (divergence).
+* :func:`trajectory` keeps every quantity of every step in arrays (one row per step), and stops
+  at the first step whose values are not finite (divergence).
 * :func:`iterate` keeps only the parameters. Its ``theta`` may carry leading batch dimensions, and
   hyper-parameters may be arrays that broadcast against them (e.g. a learning-rate grid of shape
   ``(64, 1)`` with ``theta`` of shape ``(64, n)``): the whole batch advances as one array
@@ -12,42 +12,67 @@ Both paths call the optimizer's own ``step`` function, so they cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
-from tutor.engine.spec import OptimizerSpec
+from tutor.engine.layout import Layout
+from tutor.engine.program import OPTIONAL_INPUTS, Program
+from tutor.engine.spec import Config, Procedure, Quantity
 from tutor.errors import TutorError
-
-GradientFn = Callable[[np.ndarray], np.ndarray]
-LossFn = Callable[[np.ndarray], Any]
 
 MAX_STEPS = 100_000
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
+class Objective(Protocol):
+    """What a run needs from the loss: its value and gradient (and, for second-order methods,
+    its Hessian) at any point. :class:`tutor.symbolic.loss.Loss` is one."""
+
+    def value(self, theta: np.ndarray) -> Any: ...
+
+    def gradient(self, theta: np.ndarray) -> np.ndarray: ...
+
+
+Schedule = Callable[[int], Mapping[str, float]]
+"""Per-step hyper-parameters: ``schedule(t)`` gives, e.g., ``{"lr": ηₜ}`` for step ``t``."""
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """The first step at which a value stopped being finite, and which value it was."""
+
+    t: int
+    quantity: str
+
+
+@dataclass(frozen=True, eq=False)
 class StepRecord:
-    """Everything that happened in step ``t``.
+    """Everything that happened in step ``t`` (a view of one row of a :class:`Trajectory`).
 
     Attributes:
-        t: the step number, from 1.
-        theta: parameters before the step (θₜ in the tables).
+        t: the step number, from 1: step t takes θₜ₋₁ to θₜ.
+        theta: parameters before the step (θₜ₋₁).
         loss: loss at ``theta``.
-        grad: gradient of the loss alone at ``theta``.
-        previous: optimizer state before the step, keyed as in the formulas (``m_prev``).
-        values: every active quantity, in the spec's order, ending with ``theta_next``.
-        loss_next: loss at ``theta_next``.
+        grad: gradient of the loss alone at ``theta`` (gₜ).
+        previous: carried state before the step, keyed as in the formulas (``m_prev``).
+        values: every quantity computed in this step, in the algorithm's order.
+        loss_next: loss after the step.
+        hyper: hyper-parameters that vary by step (a schedule's ηₜ), if any.
+        notes: inner iterations of procedures, by quantity.
     """
 
     t: int
     theta: np.ndarray
     loss: float
     grad: np.ndarray
-    previous: Mapping[str, np.ndarray]
-    values: Mapping[str, np.ndarray]
+    previous: Mapping[str, Any]
+    values: Mapping[str, Any]
     loss_next: float
+    hyper: Mapping[str, Any] = field(default_factory=dict)
+    notes: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def theta_next(self) -> np.ndarray:
@@ -57,34 +82,95 @@ class StepRecord:
     def loss_decreased(self) -> bool:
         return self.loss_next < self.loss
 
-    def environment(self, hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
+    def environment(self, constants: Mapping[str, Any]) -> dict[str, Any]:
         """Every value a formula of this step may read: hyper-parameters, inputs, state, results."""
         return {
-            **hyperparameters,
+            **constants,
+            **self.hyper,
             "t": self.t,
             "theta": self.theta,
             "g": self.grad,
+            "loss": self.loss,
             **self.previous,
             **self.values,
         }
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
-class Divergence:
-    """The first step at which a value stopped being finite, and which value it was."""
-
-    t: int
-    quantity: str
-
-
-@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
+@dataclass(eq=False)
 class Trajectory:
-    """The record of a run: its steps and, if it blew up, where."""
+    """The record of a run, held as arrays: row ``i`` is step ``t = i + 1``.
 
-    spec: OptimizerSpec
-    hyperparameters: Mapping[str, Any]
-    steps: tuple[StepRecord, ...]
+    Attributes:
+        config: the optimizer configuration that ran.
+        program: its compiled algorithm.
+        theta0: the start.
+        theta: ``(steps, n)``, parameters before each step.
+        loss: ``(steps,)``, loss before each step.
+        grad: ``(steps, n)``.
+        loss_next: ``(steps,)``.
+        values: each quantity's values, ``(steps, *shape)``; NaN on steps where a conditional
+            quantity was not computed (see ``present``).
+        present: for conditional quantities only, which steps computed them.
+        initial_state: the carried state before step 1.
+        hyper: per-step hyper-parameters (a schedule's), each ``(steps,)``.
+        notes: procedure notes by step.
+        divergence: where the run stopped, if it blew up.
+    """
+
+    config: Config
+    program: Program
+    theta0: np.ndarray
+    theta: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+    loss_next: np.ndarray
+    values: dict[str, np.ndarray]
+    present: dict[str, np.ndarray]
+    initial_state: dict[str, Any]
+    hyper: dict[str, np.ndarray]
+    notes: dict[int, dict[str, list[dict[str, Any]]]]
     divergence: Divergence | None
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+    @property
+    def quantities(self) -> tuple[Quantity, ...]:
+        return self.program.algorithm.quantities
+
+    @property
+    def final_theta(self) -> np.ndarray:
+        return self.values["theta_next"][-1] if len(self) else self.theta0
+
+    def step(self, t: int) -> StepRecord:
+        """The record of step ``t`` (1-based)."""
+        i = t - 1
+        if not 0 <= i < len(self):
+            raise IndexError(t)
+        values = {
+            key: array[i]
+            for key, array in self.values.items()
+            if key not in self.present or self.present[key][i]
+        }
+        previous = {}
+        for quantity in self.program.algorithm.stored:
+            source = self.values[quantity.key][i - 1] if i else self.initial_state[quantity.key]
+            previous[quantity.previous.key] = source  # type: ignore[union-attr]
+        return StepRecord(
+            t,
+            self.theta[i],
+            float(self.loss[i]),
+            self.grad[i],
+            previous,
+            values,
+            float(self.loss_next[i]),
+            {name: float(series[i]) for name, series in self.hyper.items()},
+            self.notes.get(t, {}),
+        )
+
+    def steps(self) -> Iterator[StepRecord]:
+        for t in range(1, len(self) + 1):
+            yield self.step(t)
 
 
 def check_steps(steps: int) -> int:
@@ -93,52 +179,173 @@ def check_steps(steps: int) -> int:
     return steps
 
 
-def _first_non_finite(values: Mapping[str, Any]) -> str | None:
-    for key, value in values.items():
-        if not np.all(np.isfinite(value)):
-            return key
-    return None
+def _inputs(program: Program, objective: Any, theta: np.ndarray, loss: float) -> dict[str, Any]:
+    supplied: dict[str, Any] = {}
+    for name in program.inputs:
+        if name == "loss":
+            supplied[name] = loss
+        else:
+            supplied[name] = getattr(objective, OPTIONAL_INPUTS[name])(theta)
+    return supplied
 
 
 def trajectory(
-    spec: OptimizerSpec,
-    hyperparameters: Mapping[str, Any],
+    config: Config,
+    objective: Objective,
     theta0: np.ndarray,
-    gradient: GradientFn,
-    loss: LossFn,
     steps: int,
+    *,
+    layout: Layout | None = None,
+    schedule: Schedule | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Trajectory:
     """Run ``steps`` steps from ``theta0`` and keep every quantity of every step.
 
-    ``hyperparameters`` must already be resolved (``spec.resolve``). The run stops early at the
-    first step where the gradient, a quantity or the new loss is infinite or NaN.
+    The run stops early at the first step where the gradient, a quantity or the new loss is
+    infinite or NaN. ``progress(t)`` is called every 1,000 steps (the CLI draws a bar with it;
+    the engine prints nothing).
     """
     check_steps(steps)
     theta = np.array(theta0, dtype=np.float64)
-    state = spec.init(theta, hyperparameters)
-    current_loss = float(loss(theta))
-    records: list[StepRecord] = []
-    for t in range(1, steps + 1):
-        grad = np.asarray(gradient(theta), dtype=np.float64)
-        if _first_non_finite({"g": grad}):
-            return Trajectory(spec, hyperparameters, tuple(records), Divergence(t, "g"))
-        with np.errstate(all="ignore"):
-            values, new_state = spec.step(theta, grad, state, hyperparameters, t)
-            next_loss = float(loss(values["theta_next"]))
-        bad = _first_non_finite({**values, "loss": next_loss})
-        if bad is not None:
-            return Trajectory(spec, hyperparameters, tuple(records), Divergence(t, bad))
-        previous = {f"{key}_prev": value for key, value in state.items()}
-        records.append(StepRecord(t, theta, current_loss, grad, previous, dict(values), next_loss))
-        theta, state, current_loss = values["theta_next"], new_state, next_loss
-    return Trajectory(spec, hyperparameters, tuple(records), None)
+    n = theta.shape[-1] if theta.ndim else 1
+    varying = frozenset(schedule(1)) if schedule is not None else frozenset()
+    program = Program(config, layout, varying)
+    state = program.init(theta)
+    initial_state = dict(state)
+    current_loss = float(objective.value(theta))
+    thetas = np.empty((steps, n))
+    losses = np.empty(steps)
+    grads = np.empty((steps, n))
+    losses_next = np.empty(steps)
+    columns: dict[str, np.ndarray] = {}
+    present: dict[str, np.ndarray] = {}
+    hyper_series: dict[str, np.ndarray] = {name: np.empty(steps) for name in varying}
+    notes: dict[int, dict[str, list[dict[str, Any]]]] = {}
+    conditional = {
+        q.key for q in program.algorithm.quantities if program.algorithm.condition(q.key)
+    }
+    wants_notes = any(isinstance(s, Procedure) for s in program.algorithm.steps)
+    divergence: Divergence | None = None
+    done = 0
+    isfinite = math.isfinite
+    fast = None
+    if program.scope != "tensor" and not varying and not program.inputs and not wants_notes:
+        fast, carried = program.full_loop()
+        env: dict[str, Any] = {previous: state[key] for key, previous in carried}
+    with np.errstate(all="ignore"):
+        for t in range(1, steps + 1):
+            grad = np.asarray(objective.gradient(theta), dtype=np.float64)
+            hyper = schedule(t) if schedule is not None else None
+            step_notes: dict[str, list[dict[str, Any]]] | None = {} if wants_notes else None
+            if fast is not None:  # the common case: one compiled function, no extras
+                env["t"] = float(t)
+                env["theta"] = theta
+                env["g"] = grad
+                values = fast(env)
+                for key, previous in carried:
+                    env[previous] = values[key]
+            else:
+                values, state = program.step(
+                    theta,
+                    grad,
+                    state,
+                    t,
+                    hyper=hyper,
+                    inputs=_inputs(program, objective, theta, current_loss),
+                    objective=objective,
+                    notes=step_notes,
+                )
+            theta_next = values["theta_next"]
+            next_loss = float(objective.value(theta_next))
+            i = t - 1
+            thetas[i] = theta
+            losses[i] = current_loss
+            grads[i] = grad
+            losses_next[i] = next_loss
+            for key, value in values.items():
+                column = columns.get(key)
+                if column is None:
+                    shape = np.shape(value)
+                    column = columns[key] = np.full((steps, *shape), np.nan)
+                    if key in conditional:
+                        present[key] = np.zeros(steps, dtype=bool)
+                column[i] = value
+                if key in present:
+                    present[key][i] = True
+            for name in varying:
+                hyper_series[name][i] = hyper[name]  # type: ignore[index]
+            if step_notes:
+                notes[t] = step_notes
+            done = t
+            if not isfinite(next_loss):  # a non-finite θₜ is found by the scan below
+                break
+            theta, current_loss = theta_next, next_loss
+            if progress is not None and t % 1000 == 0:
+                progress(t)
+    for key in conditional:  # a conditional quantity never computed still gets its column
+        if key not in columns:
+            columns[key] = np.full((steps, n), np.nan)
+            present[key] = np.zeros(steps, dtype=bool)
+    keep, divergence = _first_divergence(
+        program, columns, present, grads, losses_next, done, divergence
+    )
+    trimmed = {key: column[:keep] for key, column in columns.items()}
+    return Trajectory(
+        config,
+        program,
+        np.array(theta0, dtype=np.float64),
+        thetas[:keep],
+        losses[:keep],
+        grads[:keep],
+        losses_next[:keep],
+        trimmed,
+        {key: mask[:keep] for key, mask in present.items()},
+        initial_state,
+        {name: series[:keep] for name, series in hyper_series.items()},
+        {t: n for t, n in notes.items() if t <= keep},
+        divergence,
+    )
+
+
+def _first_divergence(
+    program: Program,
+    columns: dict[str, np.ndarray],
+    present: dict[str, np.ndarray],
+    grads: np.ndarray,
+    losses_next: np.ndarray,
+    done: int,
+    divergence: Divergence | None,
+) -> tuple[int, Divergence | None]:
+    """How many steps to keep: those before the first step with a non-finite value (found with
+    one vectorised pass over the arrays, not a check per value per step). The gradient comes
+    first in a step, then each quantity in order, then the new loss."""
+    first_bad = done
+    bad_key: str | None = None
+    bad_grad = np.flatnonzero(~np.isfinite(grads[:done]).all(axis=1))
+    if bad_grad.size:
+        first_bad, bad_key = int(bad_grad[0]), "g"
+    for quantity in program.algorithm.quantities:
+        column = columns.get(quantity.key)
+        if column is None:
+            continue
+        finite = np.isfinite(column[:done].reshape(done, -1)).all(axis=1)
+        if quantity.key in present:
+            finite |= ~present[quantity.key][:done]
+        bad = np.flatnonzero(~finite)
+        if bad.size and bad[0] < first_bad:
+            first_bad, bad_key = int(bad[0]), quantity.key
+    bad_loss = np.flatnonzero(~np.isfinite(losses_next[:done]))
+    if bad_loss.size and bad_loss[0] < first_bad:
+        first_bad, bad_key = int(bad_loss[0]), "loss"
+    if bad_key is not None:
+        return first_bad, Divergence(first_bad + 1, bad_key)
+    return done, divergence
 
 
 def iterate(
-    spec: OptimizerSpec,
-    hyperparameters: Mapping[str, Any],
+    config: Config,
     theta0: np.ndarray,
-    gradient: GradientFn,
+    gradient: Callable[[np.ndarray], np.ndarray],
     steps: int,
 ) -> np.ndarray:
     """Parameters after ``steps`` steps, for one configuration or a batch of them.
@@ -148,11 +355,22 @@ def iterate(
     diverges ends as ``inf`` or ``nan`` in its own row while the others run on.
     """
     check_steps(steps)
+    if config.spec.scope != "coordinate":
+        raise TutorError(f"{config.spec.name} cannot be batched: it is not coordinate-wise")
     theta = np.array(theta0, dtype=np.float64)
-    state = spec.init(theta, hyperparameters)
-    step = spec.step
+    program = Program(config)
+    if program.inputs:
+        raise TutorError(f"{config.spec.name} needs {', '.join(program.inputs)}: use trajectory")
+    state = program.init(theta)
+    function, carried = program.lean_loop()
+    env: dict[str, Any] = {previous: state[key] for key, previous in carried}
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1):
-            values, state = step(theta, gradient(theta), state, hyperparameters, t)
+            env["t"] = float(t)
+            env["theta"] = theta
+            env["g"] = gradient(theta)
+            values = function(env)
+            for key, previous in carried:
+                env[previous] = values[key]
             theta = values["theta_next"]
     return theta

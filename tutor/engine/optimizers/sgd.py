@@ -2,134 +2,166 @@
 
 torch.optim.SGD (the default convention; see ``SGD.conventions`` for the others)::
 
-    g̃ₜ = gₜ + λθₜ                                  (if λ ≠ 0)
+    gₜ = ∇L(θₜ₋₁)                                  (−∇L with maximize)
+    g̃ₜ = gₜ + λθₜ₋₁                                (if λ ≠ 0)
     b₁ = g̃₁;  bₜ = μ·bₜ₋₁ + (1 − τ)·g̃ₜ            (if μ ≠ 0)
     dₜ = g̃ₜ + μ·bₜ  (Nesterov)  or  bₜ  or  g̃ₜ
-    θₜ₊₁ = θₜ − η·dₜ
+    θₜ = θₜ₋₁ − η·dₜ
 
-Note that the first momentum buffer is the gradient itself, not ``(1 − τ)·g̃₁``; textbooks that
-write momentum as ``v = βv + (1 − β)g`` describe a different (dampened, EMA-style) update.
+The first momentum buffer is the gradient itself, not ``(1 − τ)·g̃₁``; textbooks that write
+momentum as ``v = βv + (1 − β)g`` describe a different (dampened, EMA-style) update.
 
-Reference: Sutskever et al., "On the importance of initialization and momentum in deep
-learning", ICML 2013 (the formulation torch follows).
+Reference: Robbins & Monro 1951; momentum as in Sutskever, Martens, Dahl & Hinton, "On the
+importance of initialization and momentum in deep learning", ICML 2013.
 
 >>> import numpy as np
->>> hp = SGD.resolve({"lr": 0.1})
->>> values, _ = SGD.step(np.array([2.0]), np.array([2.0]), SGD.init(np.array([2.0]), hp), hp, 1)
->>> values["theta_next"]
+>>> from tutor.engine.program import Program
+>>> program = Program(SGD.configure({"lr": 0.1}))
+>>> theta = np.array([2.0])
+>>> program.step(theta, np.array([2.0]), program.init(theta), 1)[0]["theta_next"]
 array([1.8])
 """
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from tutor.engine import symbols as s
-from tutor.engine.formula import Expr, Sym
+from tutor.engine.formula import ByStep, Expr
 from tutor.engine.optimizers.common import (
-    DECAYED_GRADIENT_L2,
-    THETA_NEXT,
-    apply_weight_decay,
+    MAXIMIZE,
+    decoupled_base,
+    finish,
     flag,
-    gradient_used,
-    is_on,
+    gradient_prologue,
     lr,
-    update,
+    momentum,
     weight_decay,
+    with_decoupled_decay,
 )
 from tutor.engine.spec import (
-    NON_NEGATIVE,
     UNIT_INTERVAL,
+    Assign,
     Convention,
-    Hyper,
     Hyperparameter,
     OptimizerSpec,
-    Quantity,
-    State,
+    Setup,
+    Step,
+    Switches,
+    state,
+    value,
 )
 from tutor.errors import HyperparameterError
 
-BUFFER, BUFFER_PREV = s.state_symbols("momentum_buffer", "b", "b")
-VELOCITY, VELOCITY_PREV = s.state_symbols("velocity", "v", "v")
-DIRECTION = Sym("direction", "dₜ", "d_t")
+
+@dataclass(frozen=True)
+class SGDSwitches(Switches):
+    """What the conventions of SGD change.
+
+    Attributes:
+        momentum_form: ``torch``: a buffer b = μb + (1 − τ)g whose first value is g, and
+            θ − ηb; ``velocity``: v = μv − ηg with the learning rate inside, and θ + v
+            (Sutskever et al., Keras); ``ema``: b = μb + (1 − μ)g from b₀ = 0 (a moving average,
+            as many course notes write it).
+        decay: ``l2``: λθ added to the gradient (torch); ``decoupled``: θ shrinks to
+            θ·(1 − ηλ) first (Keras).
+    """
+
+    momentum_form: Literal["torch", "velocity", "ema"] = "torch"
+    decay: Literal["l2", "decoupled"] = "l2"
 
 
-def _init(theta: np.ndarray, hp: Hyper) -> State:
-    if hp["momentum_form"] == "ema" and is_on(hp, "momentum"):
-        return {"momentum_buffer": np.zeros_like(theta, dtype=np.float64)}
-    if hp["momentum_form"] == "velocity" and is_on(hp, "momentum"):
-        return {"velocity": np.zeros_like(theta, dtype=np.float64)}
-    return {}
+BUFFER = state(
+    "momentum_buffer",
+    "b",
+    "b",
+    "velocity: a running sum of past gradients (the first one is the gradient itself)",
+    torch_state="momentum_buffer",
+)
+EMA_BUFFER = state(
+    "momentum_buffer",
+    "b",
+    "b",
+    "momentum as a moving average of gradients, starting from 0",
+)
+VELOCITY = state(
+    "velocity", "v", "v", "velocity with the learning rate inside: the step itself, before Nesterov"
+)
+DIRECTION = value(
+    "direction",
+    "d",
+    "d",
+    "Nesterov direction: the gradient plus a look-ahead along the momentum buffer",
+)
 
 
-def _step(
-    theta: np.ndarray, g: np.ndarray, state: State, hp: Hyper, t: int
-) -> tuple[dict[str, np.ndarray], State]:
-    values: dict[str, np.ndarray] = {}
-    lr, momentum, form = hp["lr"], hp["momentum"], hp["momentum_form"]
-    grad, base = apply_weight_decay(theta, g, hp, values)
-    new_state: State = {}
-    direction = grad
-    if is_on(hp, "momentum") and form == "velocity":
-        # Keras and Sutskever et al.: v = μv − ηg, θ ← θ + v (Nesterov: θ ← θ + μv − ηg).
-        velocity = values["velocity"] = new_state["velocity"] = (
-            state["velocity"] * momentum - grad * lr
-        )
-        step = velocity * momentum - grad * lr if hp["nesterov"] else velocity
-        theta_next = base + step
+def build(setup: Setup) -> Iterator[Step]:
+    """SGD's update for one setup; see the module docstring."""
+    switches: SGDSwitches = setup.switches
+    decoupled = switches.decay == "decoupled"
+    prologue, g = gradient_prologue(setup, l2=not decoupled)
+    yield from prologue
+    base = decoupled_base(setup, decoupled)
+    nesterov = setup.flag("nesterov")
+    step: Expr
+    if not setup.is_on("momentum"):
+        step = s.LR * g
+        computed = base + (-s.LR) * g
+    elif switches.momentum_form == "velocity":
+        yield Assign(VELOCITY, s.MOMENTUM * VELOCITY.previous - s.LR * g)  # type: ignore[operator]
+        if nesterov:
+            step = s.LR * g - s.MOMENTUM * VELOCITY.symbol
+            computed = base + (VELOCITY.symbol * s.MOMENTUM - g * s.LR)
+        else:
+            step = -VELOCITY.symbol
+            computed = base + VELOCITY.symbol
     else:
-        if is_on(hp, "momentum"):
-            previous = state.get("momentum_buffer")
-            if form == "ema":
-                buffer = previous * momentum + (1 - momentum) * grad
-            elif previous is None:
-                buffer = grad.copy()
-            else:
-                buffer = previous * momentum + (1 - hp["dampening"]) * grad
-            values["momentum_buffer"] = new_state["momentum_buffer"] = buffer
-            if hp["nesterov"]:
-                direction = values["direction"] = grad + momentum * buffer
-            else:
-                direction = buffer
-        theta_next = base + (-lr) * direction
-    values["update"] = theta - theta_next
-    values["theta_next"] = theta_next
-    return values, new_state
+        if switches.momentum_form == "ema":
+            buffer = EMA_BUFFER
+            formula = s.MOMENTUM * buffer.previous + (1 - s.MOMENTUM) * g  # type: ignore[operator]
+        else:
+            buffer = BUFFER
+            formula = ByStep(g, s.MOMENTUM * buffer.previous + (1 - s.DAMPENING) * g)  # type: ignore[operator]
+        yield Assign(buffer, formula)
+        direction: Expr = buffer.symbol
+        if nesterov:
+            yield Assign(DIRECTION, g + s.MOMENTUM * buffer.symbol)
+            direction = DIRECTION.symbol
+        step = s.LR * direction
+        computed = base + (-s.LR) * direction
+    yield from finish(with_decoupled_decay(setup, decoupled, step), computed)
 
 
-def _check(hp: Hyper) -> None:
-    if hp["nesterov"] and (not is_on(hp, "momentum") or is_on(hp, "dampening")):
+def _check(values: Mapping[str, Any]) -> None:
+    if values["nesterov"] and (values["momentum"] == 0 or values["dampening"] != 0):
         raise HyperparameterError("nesterov needs momentum > 0 and dampening = 0")
 
 
-def _buffer_formula(hp: Hyper, t: int) -> Expr:
-    if hp["momentum_form"] == "ema":
-        return s.MOMENTUM * BUFFER_PREV + (1 - s.MOMENTUM) * gradient_used(hp)
-    if t == 1:
-        return gradient_used(hp)
-    return s.MOMENTUM * BUFFER_PREV + (1 - s.DAMPENING) * gradient_used(hp)
-
-
-def _update_formula(hp: Hyper, t: int) -> Expr:
-    step: Expr
-    if not is_on(hp, "momentum"):
-        step = s.LR * gradient_used(hp)
-    elif hp["momentum_form"] == "velocity":
-        step = s.LR * gradient_used(hp) - s.MOMENTUM * VELOCITY if hp["nesterov"] else -VELOCITY
-    else:
-        step = s.LR * (DIRECTION if hp["nesterov"] else BUFFER)
-    if is_on(hp, "weight_decay") and hp["decay"] == "decoupled":
-        step = step + s.LR * s.WEIGHT_DECAY * s.THETA
-    return step
-
-
-_TORCH = {"momentum_form": "torch", "decay": "l2"}
+_TORCH = SGDSwitches()
 
 SGD = OptimizerSpec(
     name="sgd",
     title="SGD",
     summary="Gradient descent, optionally with (Nesterov) momentum and weight decay.",
     reference="Robbins & Monro 1951; momentum as in Sutskever et al., ICML 2013",
+    year=1951,
+    hyperparameters=(
+        lr(1e-3),
+        momentum("momentum factor: how much of the last step is kept"),
+        Hyperparameter(
+            "dampening",
+            s.DAMPENING,
+            0.0,
+            "dampening: how much of the new gradient is held back",
+            UNIT_INTERVAL,
+            "dampening",
+        ),
+        weight_decay(0.0, "L2 penalty added to the gradient"),
+        flag("nesterov", s.NESTEROV, "use Nesterov momentum (look ahead along the buffer)"),
+        MAXIMIZE,
+    ),
     conventions=(
         Convention(
             "pytorch",
@@ -145,8 +177,8 @@ SGD = OptimizerSpec(
             "Sutskever, Martens, Dahl & Hinton, ICML 2013, eq. (1)-(2)",
             "velocity v = μv − ηg, θ + v: the learning rate lives inside the velocity (the same "
             "numbers while η is constant)",
-            {**_TORCH, "momentum_form": "velocity"},
-            unsupported=frozenset({"dampening", "nesterov", "weight_decay"}),
+            _TORCH.replace(momentum_form="velocity"),
+            unsupported=frozenset({"dampening", "nesterov", "weight_decay", "maximize"}),
         ),
         Convention(
             "optax",
@@ -154,7 +186,7 @@ SGD = OptimizerSpec(
             "optax.sgd (trace + scale_by_learning_rate)",
             "trace t = g + μt starting from zero, so the first buffer is the gradient, θ − ηt",
             _TORCH,
-            unsupported=frozenset({"dampening", "weight_decay"}),
+            unsupported=frozenset({"dampening", "weight_decay", "maximize"}),
         ),
         Convention(
             "keras",
@@ -163,68 +195,21 @@ SGD = OptimizerSpec(
             "Optimizer._apply_weight_decay)",
             "velocity v = μv − ηg, θ + v (Nesterov: θ + μv − ηg); weight decay θ·(1 − ηλ) "
             "applied to the weights first",
-            {"momentum_form": "velocity", "decay": "decoupled"},
-            unsupported=frozenset({"dampening"}),
+            SGDSwitches(momentum_form="velocity", decay="decoupled"),
+            unsupported=frozenset({"dampening", "maximize"}),
         ),
         Convention(
             "textbook",
             "textbook",
-            "the seeds' blog post and cheat sheet (momentum as a moving average)",
-            "b = μb + (1 − μ)g from b₀ = 0, θ − ηb: an average of gradients, so steps are "
-            "1/(1 − μ) times smaller than PyTorch's",
-            {**_TORCH, "momentum_form": "ema"},
-            unsupported=frozenset({"dampening", "nesterov"}),
+            "course notes that write momentum as a moving average",
+            "b = μb + (1 − μ)g from b₀ = 0, θ − ηb: an average of gradients, so on a steady "
+            "gradient the step approaches η·g instead of PyTorch's η·g/(1 − μ)",
+            _TORCH.replace(momentum_form="ema"),
+            unsupported=frozenset({"dampening", "nesterov", "maximize"}),
         ),
     ),
-    hyperparameters=(
-        lr(1e-3),
-        Hyperparameter(
-            "momentum",
-            s.MOMENTUM,
-            0.0,
-            "momentum factor: how much of the last step is kept",
-            NON_NEGATIVE,
-            "momentum",
-        ),
-        Hyperparameter(
-            "dampening",
-            s.DAMPENING,
-            0.0,
-            "dampening: how much of the new gradient is held back",
-            UNIT_INTERVAL,
-            "dampening",
-        ),
-        weight_decay(0.0, "L2 penalty added to the gradient"),
-        flag("nesterov", s.NESTEROV, "use Nesterov momentum (look ahead along the buffer)"),
-    ),
-    quantities=(
-        DECAYED_GRADIENT_L2,
-        Quantity(
-            "momentum_buffer",
-            BUFFER,
-            _buffer_formula,
-            "velocity: a running sum of past gradients (the first one is the gradient itself)",
-            torch_state="momentum_buffer",
-            when=lambda hp: is_on(hp, "momentum") and hp["momentum_form"] != "velocity",
-        ),
-        Quantity(
-            "velocity",
-            VELOCITY,
-            lambda hp, t: s.MOMENTUM * VELOCITY_PREV - s.LR * gradient_used(hp),
-            "velocity with the learning rate inside: the step itself, before Nesterov",
-            when=lambda hp: is_on(hp, "momentum") and hp["momentum_form"] == "velocity",
-        ),
-        Quantity(
-            "direction",
-            DIRECTION,
-            lambda hp, t: gradient_used(hp) + s.MOMENTUM * BUFFER,
-            "Nesterov direction: the gradient plus a look-ahead along the momentum buffer",
-            when=lambda hp: bool(hp["nesterov"]) and hp["momentum_form"] == "torch",
-        ),
-        update(_update_formula, "step subtracted from the parameters"),
-        THETA_NEXT,
-    ),
-    init=_init,
-    step=_step,
+    build=build,
     check=_check,
 )
+
+SPECS = (SGD,)
