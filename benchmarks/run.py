@@ -1,4 +1,4 @@
-"""How fast is `tutor`? Four measurements, each against a reference, in one run.
+"""How fast is `tutor`? Six measurements, each against a reference, in one run.
 
     python benchmarks/run.py
 
@@ -8,6 +8,8 @@
 3. Many configurations: a 64-point learning-rate grid stepped as one batch against one torch
    optimizer per configuration.
 4. Memory: peak RSS of ``tutor solve`` against the same imports.
+5. Long runs: 100,000 AdamW steps written to JSON against a one-step solve (time and memory).
+6. Parsing: a 1,000-term sum against a 10-term one (per term), and against SymPy's parser.
 
 It prints one table and exits 0 whatever the numbers: it reports, it never fails on speed. torch is
 optional; without it rows 2 and 3 have no reference. See benchmarks/README.md.
@@ -49,6 +51,23 @@ MEMORY_RUNS = 5
 REPEATS = 3
 
 SOLVE_ARGS = ["solve", "adamw", "--theta", "2.0", "--lr", "0.1"]
+LONG_STEPS = 100_000
+LONG_ARGS = [
+    "solve",
+    "adamw",
+    "--loss",
+    "(x - 1)**2 + 2*(y + 0.5)**2",
+    "--theta",
+    "3,1",
+    "--lr",
+    "0.001",
+    "--steps",
+    str(LONG_STEPS),
+    "--format",
+    "json",
+]
+ONE_STEP_JSON_ARGS = [*LONG_ARGS[:-4], "--steps", "1", "--format", "json"]
+LONG_RUNS = 3
 IMPORT_CLI = "import typer, rich.table"
 IMPORT_SOLVE = "import typer, rich.table, sympy, numpy"
 MAXRSS_WRAPPER = (
@@ -218,6 +237,59 @@ def startup_rows(tutor: list[str], runs: int = STARTUP_RUNS) -> list[Row]:
     ]
 
 
+def long_run_rows(tutor: list[str], runs: int = LONG_RUNS) -> list[Row]:
+    """100,000 AdamW steps to JSON (every step written, streamed to a file) against a one-step
+    solve of the same problem: time and peak memory, both as ratios."""
+
+    def to_file(command: Sequence[str]) -> float:
+        with tempfile.TemporaryFile() as sink:
+            start = time.perf_counter()
+            subprocess.run(command, stdout=sink, stderr=subprocess.DEVNULL, check=True)
+            return time.perf_counter() - start
+
+    long_, short = [*tutor, *LONG_ARGS], [*tutor, *ONE_STEP_JSON_ARGS]
+    t_long, t_short = interleaved_medians([long_, short], to_file, runs)
+    m_long, m_short = interleaved_medians([long_, short], peak_rss_kib, runs)
+    name = f"{LONG_STEPS // 1000}k AdamW steps to JSON"
+    return [
+        Row(f"{name}, time", "s", t_long, t_short, 6.0, lower_is_better=True),
+        Row(f"{name}, peak RSS", "KiB", m_long, m_short, 1.5, lower_is_better=True),
+    ]
+
+
+def parser_rows() -> list[Row]:
+    """The parser is linear: per-term time at 1,000 terms against 10 terms (and SymPy's own
+    parser on the same 1,000-term text, for scale)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent / "parser.py"
+    spec = importlib.util.spec_from_file_location("benchmarks_parser", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    rows = {row.terms: row for row in module.parser_rows()}
+    small, large = rows[min(rows)], rows[max(rows)]
+    return [
+        Row(
+            f"parse {large.terms:,}-term sum, per term vs {small.terms}",
+            "s",
+            large.ours_per_term,
+            small.ours_per_term,
+            2.0,
+            lower_is_better=True,
+        ),
+        Row(
+            f"parse {large.terms:,}-term sum vs sympy parse_expr",
+            "s",
+            large.ours_per_term * large.terms,
+            large.reference_per_term * large.terms,
+            1.0,
+            lower_is_better=True,
+        ),
+    ]
+
+
 def memory_row(tutor: list[str], runs: int = MEMORY_RUNS) -> Row:
     ours, reference = interleaved_medians(
         [[*tutor, *SOLVE_ARGS], python_command(IMPORT_SOLVE)], peak_rss_kib, runs
@@ -245,23 +317,20 @@ def best_rate(run: Callable[[], np.ndarray], work: int, repeats: int) -> Timed:
     return Timed(work / best, result)
 
 
-def engine_problem() -> tuple[Any, dict[str, Any], Any]:
-    """AdamW's spec, its hyper-parameters at ``LR`` and the compiled Rosenbrock loss."""
+def engine_problem() -> tuple[Any, Any]:
+    """AdamW configured at ``LR``, and the compiled Rosenbrock loss."""
     from tutor.engine import get_optimizer
     from tutor.symbolic.loss import compile_loss
 
-    spec = get_optimizer("adamw")
-    return spec, spec.resolve({"lr": LR}), compile_loss(ROSENBROCK)
+    return get_optimizer("adamw").configure({"lr": LR}), compile_loss(ROSENBROCK)
 
 
 def ours_steps(steps: int = STEPS, repeats: int = REPEATS) -> Timed:
     """Steps per second of one AdamW run through ``tutor.engine.iterate``."""
     from tutor.engine import iterate
 
-    spec, hp, loss = engine_problem()
-    return best_rate(
-        lambda: iterate(spec, hp, np.array(START), loss.gradient, steps), steps, repeats
-    )
+    config, loss = engine_problem()
+    return best_rate(lambda: iterate(config, np.array(START), loss.gradient, steps), steps, repeats)
 
 
 def learning_rates(size: int = GRID) -> np.ndarray:
@@ -272,11 +341,11 @@ def ours_grid(steps: int, lrs: np.ndarray, repeats: int = REPEATS) -> Timed:
     """Configuration-steps per second of the whole grid stepped as one (len(lrs), 2) batch."""
     from tutor.engine import iterate
 
-    spec, hp, loss = engine_problem()
-    batch = {**hp, "lr": lrs[:, None]}
+    config, loss = engine_problem()
+    batch = config.with_values(lr=lrs[:, None])
     theta0 = np.tile(START, (len(lrs), 1))
     return best_rate(
-        lambda: iterate(spec, batch, theta0, loss.gradient, steps), steps * len(lrs), repeats
+        lambda: iterate(batch, theta0, loss.gradient, steps), steps * len(lrs), repeats
     )
 
 
@@ -435,6 +504,9 @@ def legend() -> list[str]:
         f"each, one after another (ours: {GRID_STEPS_OURS} steps of the whole batch)",
         f"Start-up: median of {STARTUP_RUNS} interleaved runs after {STARTUP_WARMUP} warm-ups; "
         f"rates: best of {REPEATS}; memory: median of {MEMORY_RUNS} (ru_maxrss).",
+        f"Long run: `tutor {' '.join(LONG_ARGS)}` written to a file, against the same command "
+        f"with --steps 1; median of {LONG_RUNS} runs each.",
+        "Parser: benchmarks/parser.py, best of several runs with an empty SymPy cache.",
     ]
 
 
@@ -449,7 +521,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as empty, contextlib.chdir(empty):
         startup = startup_rows(tutor)
         memory = memory_row(tutor)
+        long_run = long_run_rows(tutor)
         imports = importtime_lines(tutor)
+    parsing = parser_rows()
     torch = load_torch()  # after the process measurements, so torch's threads stay out of them
     engine, checks = engine_rows(torch)
 
@@ -458,7 +532,7 @@ def main() -> int:
     if warning:
         print(warning)
     print()
-    print(format_table([*startup, *engine, memory]))
+    print(format_table([*startup, *engine, memory, *long_run, *parsing]))
     print()
     for line in [*legend(), *checks, *imports]:
         print(line)

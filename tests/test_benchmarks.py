@@ -33,10 +33,9 @@ def bench():
 
 def test_engine_steps_match_a_direct_iterate(bench):
     timed = bench.ours_steps(steps=100, repeats=1)
-    spec = get_optimizer("adamw")
-    hp = spec.resolve({"lr": 1e-3})
+    config = get_optimizer("adamw").configure({"lr": 1e-3})
     loss = compile_loss("(1 - x)**2 + 100*(y - x**2)**2")
-    expected = iterate(spec, hp, np.array([-1.5, 2.0]), loss.gradient, 100)
+    expected = iterate(config, np.array([-1.5, 2.0]), loss.gradient, 100)
     assert timed.rate > 0
     np.testing.assert_array_equal(timed.result, expected)
 
@@ -47,7 +46,7 @@ def test_engine_grid_rows_match_single_runs(bench):
     spec = get_optimizer("adamw")
     loss = compile_loss("(1 - x)**2 + 100*(y - x**2)**2")
     rows = [
-        iterate(spec, spec.resolve({"lr": float(lr)}), np.array([-1.5, 2.0]), loss.gradient, 20)
+        iterate(spec.configure({"lr": float(lr)}), np.array([-1.5, 2.0]), loss.gradient, 20)
         for lr in lrs
     ]
     assert timed.rate > 0
@@ -118,3 +117,18 @@ def test_engine_rows_without_torch_have_no_verdict(bench):
     ]
     assert all(r.ours > 0 for r in rows)
     assert checks == []
+
+
+def test_parser_rows_parse_the_same_expression_as_sympy():
+    spec = importlib.util.spec_from_file_location("benchmarks_parser", RUN_PY.parent / "parser.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        rows = module.parser_rows(sizes=(3, 12), repeats=1)
+    finally:
+        del sys.modules[spec.name]
+    assert [row.terms for row in rows] == [3, 12]
+    assert all(row.agrees for row in rows)
+    assert all(row.ours > 0 and row.reference > 0 for row in rows)

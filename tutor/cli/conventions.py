@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from tutor.cli.solve import Format
+from tutor.cli.options import (
+    FormatOption,
+    OutputOption,
+    PrecisionOption,
+    StandaloneOption,
+    check_output,
+)
 
 
 def conventions(
@@ -15,9 +21,10 @@ def conventions(
         str | None,
         typer.Argument(help="One optimizer (default: all of them).", show_default=False),
     ] = None,
-    output_format: Annotated[
-        Format, typer.Option("--format", "-f", help="Output format (rich, json or markdown).")
-    ] = Format.rich,
+    output_format: FormatOption = "rich",  # type: ignore[assignment]
+    output: OutputOption = None,
+    precision: PrecisionOption = 6,
+    standalone: StandaloneOption = False,
 ) -> None:
     """List each optimizer's conventions and the formulas in which they differ.
 
@@ -29,11 +36,12 @@ def conventions(
     \b
       tutor conventions adamw
       tutor conventions --format json
+      tutor conventions adam --format latex --standalone -o adam-conventions.tex
     """
-    from tutor.cli.output import print_convention_rows
+    fmt = check_output("conventions", output_format, standalone)
+    from tutor.cli.output import emit
     from tutor.engine import OPTIMIZERS, get_optimizer
-    from tutor.teach.conventions import convention_rows
+    from tutor.teach.conventions import convention_table
 
     specs = [get_optimizer(optimizer)] if optimizer is not None else list(OPTIMIZERS.values())
-    rows = [row for spec in specs for row in convention_rows(spec)]
-    print_convention_rows(rows, output_format.value)
+    emit(convention_table(specs), fmt, precision=precision, standalone=standalone, output=output)

@@ -31,12 +31,48 @@ def fail(message: str) -> NoReturn:
     sys.exit(USAGE_ERROR)
 
 
-def _usage_message(error: click.UsageError) -> str:
-    message = error.format_message().rstrip(".")
+def _command_path(group: click.Group, args: list[str]) -> str:
+    """The deepest command named on the command line (``tutor solve``), for errors that Click
+    raises without a context."""
+    path: list[str] = ["tutor"]
+    command: click.Command = group
+    for token in args:
+        if token.startswith("-") or not isinstance(command, click.Group):
+            if not token.startswith("-"):
+                break
+            continue
+        sub = command.commands.get(token)
+        if sub is None:
+            break
+        path.append(token)
+        command = sub
+    return " ".join(path)
+
+
+def _usage_message(error: click.UsageError, group: click.Group, args: list[str]) -> str:
+    message = error.message if "Did you mean" in error.message else error.format_message()
+    if isinstance(error, click.NoSuchOption):
+        message = error.message
+        hint = _option_hint(error.option_name, error.possibilities)
+        if hint:
+            message = f"{message.rstrip('.')} (did you mean {hint}?)"
+    message = message.rstrip(".")
     if message:
         message = message[0].lower() + message[1:]
-    command = error.ctx.command_path if error.ctx is not None else "tutor"
+    command = error.ctx.command_path if error.ctx is not None else _command_path(group, args)
     return f"{message} (see '{command} --help')"
+
+
+def _option_hint(name: str, possibilities: Any) -> str | None:
+    """A known option close to a mistyped one: a hyper-parameter's other name (``--learning-rate``
+    is ``--lr``) or a spelling Click found close."""
+    from tutor.cli.solve import option_for_alias
+
+    option = option_for_alias(name)
+    if option is not None:
+        return option
+    close = sorted(possibilities or ())
+    return " or ".join(close[:2]) if close else None
 
 
 class FunnelGroup(TyperGroup):
@@ -44,6 +80,8 @@ class FunnelGroup(TyperGroup):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs["standalone_mode"] = False
+        given = args[0] if args else kwargs.get("args")
+        argv = list(given) if given is not None else sys.argv[1:]
         try:
             result = super().main(*args, **kwargs)
         except TutorError as error:
@@ -53,7 +91,7 @@ class FunnelGroup(TyperGroup):
                 typer.echo(error.ctx.get_help())
             sys.exit(0)
         except click.UsageError as error:
-            fail(_usage_message(error))
+            fail(_usage_message(error, self, argv))
         except click.exceptions.Exit as error:
             sys.exit(error.exit_code)
         except click.Abort:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from tutor import __version__
-from tutor.cli import conventions, exercises, solve
+from tutor.cli import conventions, exercises, optimizers, solve
 from tutor.cli.errors import FunnelGroup
 
 app = typer.Typer(
@@ -26,12 +26,13 @@ app = typer.Typer(
         "  tutor solve sgd --loss rosenbrock --lr 0.001 --momentum 0.9 --steps 20\n"
         "  tutor solve adamw --theta 2.0 --lr 0.1 --compare-conventions\n"
         "  tutor conventions adamw\n"
+        "  tutor optimizers\n"
         "  tutor exercises\n"
         "  tutor solve --exercise adamw-worked-example"
     ),
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain Click help: Rich's help formatter costs 0.1 s of start-up
 )
@@ -53,9 +54,10 @@ def root(
     """See what neural-network optimizers do to the numbers, one step at a time."""
 
 
-app.command("solve", no_args_is_help=True)(solve.solve)
-app.add_typer(exercises.app, name="exercises")
+app.command("solve", cls=solve.SolveCommand, no_args_is_help=True)(solve.solve)
+app.command("optimizers")(optimizers.optimizers)
 app.command("conventions")(conventions.conventions)
+app.add_typer(exercises.app, name="exercises")
 
 
 def main() -> None:

@@ -14,7 +14,10 @@ A file in format 1::
     optimizer = "adamw"
     description = "Start at 2 on (θ − 1)² ..."
     loss = "(theta - 1)**2"
-    params = ["theta"]                   # optional: default the loss's free names, sorted
+    params = ["theta"]                   # optional: default the loss's free names, sorted;
+                                         # "W:2x3" gives a parameter a shape
+    [data]                               # optional: named numbers, vectors or matrices
+    x = [1.0, 2.0, 3.0]
     start = [2.0]                        # one value per parameter
     steps = 1                            # optional: 1 to 1000, default 1
     ask = ["g", "m", "v", "theta_next"]
@@ -54,6 +57,7 @@ import numpy as np
 from tutor.content.index import bundled_index, exercises_dir
 from tutor.engine import (
     OPTIMIZERS,
+    Config,
     OptimizerSpec,
     StepRecord,
     Trajectory,
@@ -88,7 +92,8 @@ class Exercise:
         optimizer: canonical optimizer name, a key of ``OPTIMIZERS``.
         description: the problem statement (what is given, what is asked).
         loss: the loss as written, e.g. ``"(theta - 1)**2"``.
-        params: parameter names as written, or ``None`` for the loss's free names, sorted.
+        params: parameters as written (``"x"`` or ``"W:2x3"``), or ``None`` for the loss's free
+            names, sorted.
         start: one starting value per parameter.
         steps: how many steps the student works through.
         hyperparameters: the values the file sets (not merged with defaults), validated.
@@ -114,6 +119,25 @@ class Exercise:
     hints: tuple[str, ...]
     convention: str
     source: Path
+    data: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def param_specs(self) -> list[tuple[str, tuple[int, ...]]] | None:
+        """The parameters with their shapes (``()`` for scalars)."""
+        if self.params is None:
+            return None
+        return [_param_spec(p) for p in self.params]
+
+    def data_arrays(self) -> dict[str, np.ndarray] | None:
+        """The ``[data]`` table as float64 arrays (None when there is none)."""
+        if not self.data:
+            return None
+        return {name: np.array(value, dtype=np.float64) for name, value in self.data.items()}
+
+
+def _param_spec(text: str) -> tuple[str, tuple[int, ...]]:
+    name, _, dims = text.partition(":")
+    return name.strip(), tuple(int(d) for d in dims.split("x")) if dims else ()
 
 
 class ExerciseError(TutorError):
@@ -248,7 +272,10 @@ _FIELDS = (
         required=False,
         check=_all(
             _require(len, "must name at least one parameter (or leave params out)"),
-            _each(str.isidentifier, "{value} is not a valid parameter name"),
+            _each(
+                lambda p: re.fullmatch(r"[^\W\d]\w*(:[1-9]\d*(x[1-9]\d*)?)?", p),
+                "{value} is not a parameter name, or a name with a shape such as 'W:2x3'",
+            ),
             _no_repeats("a parameter"),
         ),
     ),
@@ -307,6 +334,7 @@ _FIELDS = (
         ),
     ),
     _Field("hyperparameters", _TABLE, required=False, default={}),
+    _Field("data", _TABLE, required=False, default={}),
 )
 _FIELD_NAMES = tuple(f.name for f in _FIELDS)
 
@@ -365,7 +393,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _check_hyperparameters(
     spec: OptimizerSpec, written: dict[str, Any], problems: list[Problem], convention: str
-) -> tuple[dict[str, float | bool], dict[str, Any]] | None:
+) -> tuple[dict[str, float | bool], Config] | None:
     """Validate each written value, then the combination; return (as written, resolved)."""
     count = len(problems)
     values: dict[str, float | bool] = {}
@@ -383,15 +411,15 @@ def _check_hyperparameters(
     if len(problems) > count:
         return None
     try:
-        return values, spec.resolve(values, convention)
+        return values, spec.configure(values, convention)
     except HyperparameterError as exc:
         problems.append(("hyperparameters", exc.message))
         return None
 
 
-def askable_keys(spec: OptimizerSpec, hyperparameters: Mapping[str, Any]) -> tuple[str, ...]:
-    """Every value an exercise may ask for with these resolved hyper-parameters, in step order."""
-    active = tuple(q.key for q in spec.active_quantities(hyperparameters))
+def askable_keys(config: Config) -> tuple[str, ...]:
+    """Every value an exercise may ask for with this configuration, in step order."""
+    active = tuple(q.key for q in config.algorithm().quantities)
     return INPUT_KEYS + active + RESULT_KEYS
 
 
@@ -404,20 +432,34 @@ def _check_together(fields: dict[str, Any], problems: list[Problem]) -> None:
             fields["optimizer"] = spec.name
         except TutorError as exc:
             problems.append(("optimizer", exc.message))
-    if fields["loss"] is not _INVALID and fields["params"] is not _INVALID:
+    data = None
+    if fields["data"] is not _INVALID and fields["data"]:
         try:
-            loss = compile_loss(fields["loss"], fields["params"])
+            data = {name: _data_array(name, value) for name, value in fields["data"].items()}
+        except TutorError as exc:
+            problems.append(("data", exc.message))
+            fields["data"] = _INVALID
+    if (
+        fields["loss"] is not _INVALID
+        and fields["params"] is not _INVALID
+        and fields["data"] is not _INVALID
+    ):
+        specs = None if fields["params"] is None else [_param_spec(p) for p in fields["params"]]
+        names = None if specs is None else [n for n, _ in specs]
+        shapes = None if specs is None else {n: d for n, d in specs if d} or None
+        try:
+            loss = compile_loss(fields["loss"], names, shapes=shapes, data=data)
         except TutorError as exc:
             problems.append(("loss", exc.message))
     if loss is not None and fields["start"] is not _INVALID:
-        n, names = len(fields["start"]), loss.params
-        if n != len(names):
+        n, entries = len(fields["start"]), loss.layout.component_names()
+        if n != len(entries):
             problems.append(
                 (
                     "start",
                     (
-                        f"has {n} value{'s' * (n != 1)} but the loss has {len(names)} "
-                        f"parameter{'s' * (len(names) != 1)} ({', '.join(names)}): "
+                        f"has {n} value{'s' * (n != 1)} but the loss has {len(entries)} "
+                        f"parameter{'s' * (len(entries) != 1)} ({', '.join(entries)}): "
                         "give one value per parameter, in that order"
                     ),
                 )
@@ -440,7 +482,7 @@ def _check_together(fields: dict[str, Any], problems: list[Problem]) -> None:
         if checked is not None:
             fields["hyperparameters"], resolved = checked
     if spec is not None and resolved is not None and fields["ask"] is not _INVALID:
-        valid = askable_keys(spec, resolved)
+        valid = askable_keys(resolved)
         problems.extend(
             (
                 f"ask[{i}]",
@@ -518,17 +560,43 @@ def run_exercise(exercise: Exercise) -> Trajectory:
         TutorError: the engine refused the run (it should not for a validated exercise).
     """
     spec = OPTIMIZERS[exercise.optimizer]
-    hp = spec.resolve(exercise.hyperparameters, exercise.convention)
-    loss = compile_loss(exercise.loss, exercise.params)
+    config = spec.configure(exercise.hyperparameters, exercise.convention)
+    loss = exercise_loss(exercise)
     theta0 = np.array(exercise.start, dtype=np.float64)
     with np.errstate(all="ignore"):
-        return trajectory(spec, hp, theta0, loss.gradient, loss.value, exercise.steps)
+        return trajectory(config, loss, theta0, exercise.steps, layout=loss.layout)
 
 
-def asked_value(record: StepRecord, key: str) -> np.ndarray:
-    """The value of one ``ask`` key at one step: ``g``, ``loss``, ``loss_next`` or a quantity."""
+def exercise_loss(exercise: Exercise) -> Any:
+    """The exercise's compiled loss (with its shapes and data)."""
+    specs = exercise.param_specs
+    names = None if specs is None else [n for n, _ in specs]
+    shapes = None if specs is None else {n: d for n, d in specs if d} or None
+    return compile_loss(exercise.loss, names, shapes=shapes, data=exercise.data_arrays())
+
+
+def _data_array(name: str, value: Any) -> np.ndarray:
+    """A ``[data]`` entry as a float64 array: a number, a list or a list of equal-length lists."""
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TutorError(
+            f"{name} must be a number, a list of numbers or a list of equal-length lists"
+        ) from None
+    if array.ndim > 2 or not np.all(np.isfinite(array)):
+        raise TutorError(f"{name} must hold finite numbers in at most 2 dimensions")
+    return array
+
+
+def asked_value(record: StepRecord, key: str) -> np.ndarray | None:
+    """The value of one ``ask`` key at one step: ``g``, ``loss``, ``loss_next`` or a quantity;
+    None for a quantity this step does not compute (RAdam's rₜ while ρₜ ≤ 5)."""
     special = {"g": record.grad, "loss": record.loss, "loss_next": record.loss_next}
-    return np.asarray(special[key] if key in special else record.values[key], dtype=np.float64)
+    if key in special:
+        return np.asarray(special[key], dtype=np.float64)
+    if key not in record.values:
+        return None
+    return np.asarray(record.values[key], dtype=np.float64)
 
 
 # --- The bundled exercises and the folder check ------------------------------------------------
@@ -598,9 +666,9 @@ def _solve_problems(exercise: Exercise) -> list[str]:
             f"ask[{i}]",
             (f"{key!r} is not finite at step {record.t} (change the loss or start so that it is)"),
         )
-        for record in run.steps
+        for record in run.steps()
         for i, key in enumerate(exercise.ask)
-        if not np.all(np.isfinite(asked_value(record, key)))
+        if (value := asked_value(record, key)) is not None and not np.all(np.isfinite(value))
     ]
 
 

@@ -1,4 +1,8 @@
-"""How numbers are written in every output format, decided once."""
+"""How numbers are written in every output format, decided once.
+
+A value is a float, a flag or a flat vector; with the parameters' layout a flat vector prints as
+named matrices (``W = [[0.1, 0.2], [0.3, 0.4]]; b = [0, 1]``).
+"""
 
 from __future__ import annotations
 
@@ -11,20 +15,49 @@ DEFAULT_PRECISION = 6
 
 
 def scalar_text(value: float, precision: int = DEFAULT_PRECISION) -> str:
-    """A float with ``precision`` significant digits, trailing zeros dropped (``1.898``)."""
-    text = f"{float(value):.{precision}g}"
+    """A float with ``precision`` significant digits, trailing zeros dropped (``1.898``);
+    ``∞`` for an infinity and ``undefined`` for NaN."""
+    value = float(value)
+    if value != value:
+        return "undefined"
+    if value in (float("inf"), float("-inf")):
+        return "∞" if value > 0 else "-∞"
+    text = f"{value:.{precision}g}"
     return "0" if text == "-0" else text
 
 
-def value_text(value: Any, precision: int = DEFAULT_PRECISION) -> str:
-    """A scalar (or one-element vector) as :func:`scalar_text`, a longer vector as ``[a, b]``,
-    a flag as ``true``/``false``."""
+def _nested(array: np.ndarray, precision: int) -> str:
+    if array.ndim == 0:
+        return scalar_text(float(array), precision)
+    return "[" + ", ".join(_nested(row, precision) for row in array) + "]"
+
+
+def value_text(value: Any, precision: int = DEFAULT_PRECISION, layout: Any = None) -> str:
+    """A scalar (or one-element vector) as :func:`scalar_text`, a vector as ``[a, b]``, a flag
+    as ``true``/``false``; with a layout of shaped parameters, named nested lists."""
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
-    array = np.asarray(value)
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return value
+    array = np.asarray(value, dtype=np.float64)
     if array.size == 1:  # one parameter: 2, not [2]
         return scalar_text(float(array.ravel()[0]), precision)
-    return "[" + ", ".join(scalar_text(float(x), precision) for x in array.ravel()) + "]"
+    if layout is not None and not layout.all_scalar and array.size == layout.size:
+        parts = layout.split(array.ravel())
+        return "; ".join(f"{name} = {_nested(part, precision)}" for name, part in parts.items())
+    return _nested(array.ravel() if array.ndim > 1 else array, precision)
+
+
+def distinct_texts(a: Any, b: Any, precision: int) -> tuple[str, str]:
+    """``a`` and ``b`` with just enough digits (at least ``precision``) to tell them apart."""
+    first = second = ""
+    for digits in range(precision, 18):
+        first, second = value_text(a, digits), value_text(b, digits)
+        if first != second:
+            break
+    return first, second
 
 
 def substitution_formatter(precision: int) -> Callable[[Any], str]:
@@ -38,27 +71,54 @@ def substitution_formatter(precision: int) -> Callable[[Any], str]:
 
 
 def json_value(value: Any) -> Any:
-    """A value as JSON-ready Python data: floats stay exact, vectors become lists."""
+    """A value as JSON-ready Python data: floats stay exact, vectors become flat lists."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    return np.asarray(value, dtype=np.float64).tolist()
+    if value is None or isinstance(value, (str, int)):
+        return value
+    array = np.asarray(value, dtype=np.float64)
+    return float(array) if array.ndim == 0 else array.ravel().tolist()
 
 
 def tex_number(text: str) -> str:
-    """``1e-08`` as ``1 \\times 10^{-8}``; other numbers unchanged."""
+    """``1e-08`` as ``1 \\times 10^{-8}``; ``inf`` as ``\\infty``; other numbers unchanged."""
+    if text in ("∞", "-∞"):
+        return text.replace("∞", r"\infty")
+    if text == "undefined":
+        return r"\text{undefined}"
     mantissa, _, exponent = text.partition("e")
     if not exponent:
         return text
+    if mantissa == "1":
+        return rf"10^{{{int(exponent)}}}"
     return rf"{mantissa} \times 10^{{{int(exponent)}}}"
 
 
-def tex_value(value: Any, precision: int = DEFAULT_PRECISION) -> str:
-    """A value in LaTeX: numbers with powers of ten, vectors as column matrices."""
-    array = np.asarray(value)
-    if isinstance(value, (bool, np.bool_)) or array.size == 1:
+def _tex_nested(array: np.ndarray, precision: int) -> str:
+    if array.ndim == 0:
+        return tex_number(scalar_text(float(array), precision))
+    if array.ndim == 1:
+        cells = [tex_number(scalar_text(float(x), precision)) for x in array]
+        return r"\begin{bmatrix}" + r" \\ ".join(cells) + r"\end{bmatrix}"
+    rows = [" & ".join(tex_number(scalar_text(float(x), precision)) for x in row) for row in array]
+    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+
+
+def tex_value(value: Any, precision: int = DEFAULT_PRECISION, layout: Any = None) -> str:
+    """A value in LaTeX math: powers of ten, vectors as columns, matrices as matrices."""
+    if isinstance(value, (bool, np.bool_)):
+        return r"\text{" + ("true" if value else "false") + "}"
+    if value is None or isinstance(value, str):
+        return r"\text{" + value_text(value) + "}"
+    array = np.asarray(value, dtype=np.float64)
+    if array.size == 1:
         return tex_number(value_text(value, precision))
-    parts = [tex_number(scalar_text(float(x), precision)) for x in array.ravel()]
-    return r"\begin{bmatrix}" + r" \\ ".join(parts) + r"\end{bmatrix}"
+    if layout is not None and not layout.all_scalar and array.size == layout.size:
+        parts = layout.split(array.ravel())
+        return ",\\; ".join(
+            f"{name} = {_tex_nested(part, precision)}" for name, part in parts.items()
+        )
+    return _tex_nested(array.ravel() if array.ndim > 1 else array, precision)
 
 
 def tex_substitution_formatter(precision: int) -> Callable[[Any], str]:

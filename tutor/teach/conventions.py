@@ -1,53 +1,68 @@
-"""Conventions side by side: the same problem under PyTorch's, the paper's, optax's, Keras's and
-the textbook's arithmetic, and where they part ways.
+"""Conventions side by side: one problem under PyTorch's, the paper's, optax's, Keras's and the
+textbook's arithmetic, and where they part ways.
 
-Everything here is computed from the optimizer definitions: the runs come from the engine, and
-the differences between formulas are found by comparing the formulas each convention builds.
+Everything here is computed from the optimizer definitions: the runs come from the engine, the
+differences between formulas are found by comparing the formula trees each convention builds,
+and every ratio ("the step is 3.16 times PyTorch's") is measured on the runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from tutor.engine import OptimizerSpec, StepRecord
+from tutor.engine import Config, OptimizerSpec, Trajectory, trajectory
 from tutor.engine.spec import Convention
 from tutor.errors import TutorError
-from tutor.teach.solve import Problem, Solution, solve
+from tutor.teach.problem import Problem
 
 SAME = 1e-12  # relative difference below which two conventions give "the same" value
 
 
 @dataclass(frozen=True)
 class Difference:
-    """The first quantity at which a convention's run departs from the default convention's."""
+    """The first quantity at which a convention's run departs from the default convention's.
+
+    ``ratio`` is the measured ``‖value‖ / ‖default value‖`` (None when either is zero or
+    missing): what "k times larger" means, computed rather than assumed.
+    """
 
     t: int
     key: str
-    symbol: str
-    formula: str | None
-    default_formula: str | None
+    symbol: tuple[str, str]  # (plain, LaTeX)
+    formula: tuple[str, str] | None  # (plain, LaTeX)
+    default_formula: tuple[str, str] | None
     value: Any
     default_value: Any
+    ratio: float | None
 
 
 @dataclass(frozen=True)
 class ConventionRun:
-    """One convention's solution of the problem, or why it could not run it."""
+    """One convention's run of the problem, or why it could not run it."""
 
     convention: Convention
-    solution: Solution | None
+    run: Trajectory | None
     refused: str | None
     difference: Difference | None
     missing: tuple[str, ...] = ()  # symbols of quantities the default computes and this does not
+    step_ratio: tuple[int, float] | None = None  # (t, ‖Δθ‖ / ‖Δθ default‖) at the first step
+
+    @property
+    def final_loss(self) -> float | None:
+        if self.run is None:
+            return None
+        return float(self.run.loss_next[-1]) if len(self.run) else None
 
 
 @dataclass(frozen=True)
 class Comparison:
     """Every convention of the problem's optimizer, run on the same problem."""
+
+    kind = "comparison"
 
     problem: Problem
     runs: tuple[ConventionRun, ...]
@@ -63,93 +78,101 @@ def differs(a: Any, b: Any) -> bool:
     return a.shape != b.shape or not np.allclose(a, b, rtol=SAME, atol=0.0)
 
 
-def _formula(spec: OptimizerSpec, hp: dict[str, Any], key: str, t: int) -> str | None:
-    active = {q.key: q for q in spec.active_quantities(hp)}
-    return active[key].formula(hp, t).plain() if key in active else None
+def _ratio(value: Any, default: Any) -> float | None:
+    top, bottom = float(np.linalg.norm(np.ravel(value))), float(np.linalg.norm(np.ravel(default)))
+    if top == 0 or bottom == 0 or not np.isfinite(top / bottom):
+        return None
+    return top / bottom
 
 
-def first_difference(
-    spec: OptimizerSpec,
-    ours: Sequence[StepRecord],
-    hp: dict[str, Any],
-    theirs: Sequence[StepRecord],
-    default_hp: dict[str, Any],
-) -> Difference | None:
+def _formula(run: Trajectory, key: str, t: int) -> tuple[str, str] | None:
+    formulas = run.program.algorithm.formulas
+    if key not in formulas:
+        return None
+    record = run.step(t)
+    env = record.environment(run.program.constants)
+    env["t"] = float(t)
+    shown = formulas[key].specialize(env)
+    return shown.plain(), shown.latex()
+
+
+def first_difference(ours: Trajectory, base: Trajectory) -> Difference | None:
     """The earliest (step, quantity) whose formula or value differs between two runs.
 
     Quantities that only one of the runs computes (m̂ without bias correction) are listed by
     :func:`missing_quantities` instead; the first difference is among the shared ones.
     """
-    for mine, base in zip(ours, theirs, strict=False):
-        keys = [q.key for q in spec.quantities if q.key in mine.values and q.key in base.values]
-        for key in keys:
-            formula = _formula(spec, hp, key, mine.t)
-            default_formula = _formula(spec, default_hp, key, mine.t)
-            value, default_value = mine.values[key], base.values[key]
+    for t in range(1, min(len(ours), len(base)) + 1):
+        mine, theirs = ours.step(t), base.step(t)
+        for quantity in ours.quantities:
+            key = quantity.key
+            if key not in mine.values or key not in theirs.values:
+                continue
+            formula, default_formula = _formula(ours, key, t), _formula(base, key, t)
+            value, default_value = mine.values[key], theirs.values[key]
             if formula != default_formula or differs(value, default_value):
                 return Difference(
-                    mine.t,
+                    t,
                     key,
-                    spec.quantity(key).symbol.text,
+                    (quantity.symbol.text, quantity.symbol.tex),
                     formula,
                     default_formula,
                     value,
                     default_value,
+                    _ratio(value, default_value),
                 )
-    if len(ours) != len(theirs):
-        t = min(len(ours), len(theirs)) + 1
-        return Difference(t, "theta_next", "θₜ₊₁", None, None, None, None)
+    if len(ours) != len(base):
+        t = min(len(ours), len(base)) + 1
+        return Difference(t, "theta_next", ("θₜ", r"\theta_t"), None, None, None, None, None)
     return None
 
 
-def missing_quantities(
-    spec: OptimizerSpec, hp: Mapping[str, Any], default_hp: Mapping[str, Any]
-) -> tuple[str, ...]:
+def missing_quantities(ours: Trajectory, base: Trajectory) -> tuple[str, ...]:
     """Symbols of the quantities the default convention computes and this one does not."""
-    ours = {q.key for q in spec.active_quantities(hp)}
-    return tuple(q.symbol.text for q in spec.active_quantities(default_hp) if q.key not in ours)
+    keys = {q.key for q in ours.quantities}
+    return tuple(q.symbol.text for q in base.quantities if q.key not in keys)
+
+
+def _run(problem: Problem, config: Config) -> Trajectory:
+    return trajectory(config, problem.loss, problem.theta0, problem.steps, layout=problem.layout)
+
+
+def _step_ratio(ours: Trajectory, base: Trajectory) -> tuple[int, float] | None:
+    """At the first step where the steps Δθ differ: ‖Δθ‖ / ‖Δθ of the default‖ (measured)."""
+    for t in range(1, min(len(ours), len(base)) + 1):
+        mine = ours.values["theta_next"][t - 1] - ours.theta[t - 1]
+        theirs = base.values["theta_next"][t - 1] - base.theta[t - 1]
+        if differs(mine, theirs):
+            ratio = _ratio(mine, theirs)
+            return None if ratio is None else (t, ratio)
+    return None
 
 
 def compare_conventions(problem: Problem) -> Comparison:
     """Run ``problem`` under every convention of its optimizer, the default first."""
     spec = problem.spec
-    user_values = spec.hyperparameter_values(problem.hyperparameters)
-    default = solve(_with_convention(problem, spec.default_convention))
-    runs = [ConventionRun(spec.default_convention, default, None, None)]
+    values = dict(problem.config.values)
+    default_config = spec.configure(values, spec.default_convention)
+    base = _run(problem, default_config)
+    runs = [ConventionRun(spec.default_convention, base, None, None)]
     for convention in spec.conventions[1:]:
         try:
-            variant = _with_convention(problem, convention, user_values)
+            config = spec.configure(values, convention)
         except TutorError as error:
             runs.append(ConventionRun(convention, None, str(error), None))
             continue
-        solution = solve(variant)
-        difference = first_difference(
-            spec,
-            solution.steps,
-            dict(variant.hyperparameters),
-            default.steps,
-            dict(default.problem.hyperparameters),
-        )
+        ours = _run(problem, config)
         runs.append(
             ConventionRun(
                 convention,
-                solution,
+                ours,
                 None,
-                difference,
-                missing_quantities(spec, variant.hyperparameters, default.problem.hyperparameters),
+                first_difference(ours, base),
+                missing_quantities(ours, base),
+                _step_ratio(ours, base),
             )
         )
     return Comparison(problem, tuple(runs))
-
-
-def _with_convention(
-    problem: Problem, convention: Convention, values: dict[str, Any] | None = None
-) -> Problem:
-    spec = problem.spec
-    hp = spec.resolve(
-        values or spec.hyperparameter_values(problem.hyperparameters), convention.name
-    )
-    return replace(problem, hyperparameters=hp, convention=convention)
 
 
 def matching_conventions(problem: Problem, key: str, t: int, answer: Any, rtol: float) -> list[str]:
@@ -159,9 +182,9 @@ def matching_conventions(problem: Problem, key: str, t: int, answer: Any, rtol: 
     """
     names = []
     for run in compare_conventions(problem).runs:
-        if run.solution is None or len(run.solution.steps) < t:
+        if run.run is None or len(run.run) < t:
             continue
-        record = run.solution.steps[t - 1]
+        record = run.run.step(t)
         special: dict[str, Any] = {
             "g": record.grad,
             "loss": record.loss,
@@ -180,36 +203,59 @@ class ConventionRow:
 
     optimizer: str
     convention: Convention
-    formulas: tuple[tuple[str, str, str | None], ...]  # (key, symbol, formula or None)
+    # (key, symbol (plain, LaTeX), formula (plain, LaTeX) or None where it is not computed)
+    formulas: tuple[tuple[str, tuple[str, str], tuple[str, str] | None], ...]
     is_default: bool = False
 
 
-def _probe(spec: OptimizerSpec, convention: Convention) -> dict[str, Any]:
-    """Hyper-parameters that switch on every term a convention can change (decay, momentum)."""
+@dataclass(frozen=True)
+class ConventionTable:
+    """``tutor conventions``: every optimizer's conventions and what each changes."""
+
+    kind = "conventions"
+
+    rows: tuple[ConventionRow, ...]
+
+
+def _probe(spec: OptimizerSpec, convention: Convention) -> Config:
+    """A configuration that switches on every term a convention can change (decay, momentum)."""
     overrides: dict[str, Any] = {}
     for hyper in spec.hyperparameters:
-        if hyper.name in convention.unsupported or hyper.is_flag:
+        if hyper.name in convention.unsupported or hyper.kind != "float":
             continue
         if hyper.name in ("weight_decay", "momentum") and hyper.default == 0:
             overrides[hyper.name] = 0.5
-    return spec.resolve(overrides, convention.name)
+    return spec.configure(overrides, convention)
+
+
+def _formulas_at_step_2(config: Config) -> dict[str, tuple[tuple[str, str], tuple[str, str]]]:
+    algorithm = config.algorithm()
+    env: Mapping[str, Any] = {"t": 2.0}
+    out = {}
+    for quantity in algorithm.quantities:
+        shown = algorithm.formulas[quantity.key].specialize(env)
+        symbol = (quantity.symbol.text, quantity.symbol.tex)
+        out[quantity.key] = (symbol, (shown.plain(), shown.latex()))
+    return out
 
 
 def convention_rows(spec: OptimizerSpec) -> list[ConventionRow]:
     """For every convention: the formulas (at a general step t = 2) that differ from the
     default convention's, with weight decay and momentum switched on so their terms show."""
     default = spec.default_convention
-    base = _probe(spec, default)
-    base_formulas = {q.key: q.formula(base, 2).plain() for q in spec.active_quantities(base)}
+    base = _formulas_at_step_2(_probe(spec, default))
     rows = [ConventionRow(spec.name, default, (), is_default=True)]
     for convention in spec.conventions[1:]:
-        hp = _probe(spec, convention)
-        formulas = {q.key: q.formula(hp, 2).plain() for q in spec.active_quantities(hp)}
-        changed = tuple(
-            (q.key, q.symbol.text, formulas.get(q.key))
-            for q in spec.quantities
-            if (q.key in formulas or q.key in base_formulas)
-            and formulas.get(q.key) != base_formulas.get(q.key)
-        )
-        rows.append(ConventionRow(spec.name, convention, changed))
+        ours = _formulas_at_step_2(_probe(spec, convention))
+        changed = []
+        for key in dict.fromkeys([*base, *ours]):
+            mine, theirs = ours.get(key), base.get(key)
+            if mine is None or theirs is None or mine[1][0] != theirs[1][0]:
+                symbol = (mine or theirs)[0]  # type: ignore[index]
+                changed.append((key, symbol, None if mine is None else mine[1]))
+        rows.append(ConventionRow(spec.name, convention, tuple(changed)))
     return rows
+
+
+def convention_table(specs: Sequence[OptimizerSpec]) -> ConventionTable:
+    return ConventionTable(tuple(row for spec in specs for row in convention_rows(spec)))

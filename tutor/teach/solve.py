@@ -1,228 +1,250 @@
-"""Solving a problem step by step: the data behind ``tutor solve`` (printing is the renderers' job).
+"""Solving a problem step by step: the data behind ``tutor solve`` (printing is the renderers').
 
-A :class:`Problem` is an optimizer, a loss, a start and hyper-parameters, all validated. Solving it
-runs the engine's full :func:`~tutor.engine.run.trajectory` and adds a verification of every
-step: did the loss go down, and if not, the likely reason, read off the numbers.
+:func:`solve` runs the engine's :func:`~tutor.engine.run.trajectory` and adds what a teacher would
+say about it: a checked :class:`~tutor.teach.verdicts.Claim` for every step that did not move the
+loss towards the goal (up to :data:`EXPLAINED_STEPS` of them; the rest are counted), the outcome
+of the whole run, the reason for a divergence, and which steps every output format shows in full
+(:class:`Selection`), so that a 1000-step run reads the same in Rich, Markdown and LaTeX.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from tutor.engine import OptimizerSpec, StepRecord, Trajectory, get_optimizer, trajectory
-from tutor.engine.run import check_steps
-from tutor.engine.spec import Convention
+from tutor.engine import StepRecord, Trajectory, trajectory
 from tutor.errors import TutorError
-from tutor.symbolic.loss import Loss, compile_loss
-from tutor.symbolic.presets import presets
+from tutor.symbolic.parse import make_symbol
+from tutor.symbolic.printing import Derivative, Template, derivatives, templates
+from tutor.teach.problem import Problem
+from tutor.teach.verdicts import Claim, divergence_claim, failed_step, goal_sign, step_claim
 
-DEFAULT_LOSS = "quadratic"
+FULL_TABLES_UP_TO = 5  # runs this short show every step in full
+EXPLAINED_STEPS = 50  # steps against the goal that get a checked reason; the rest are counted
+SUMMARY_ROWS = 20  # the summary table's default size (every K-th step)
+LISTED_CLAIMS = 3  # step claims listed under the tables before "and N more"
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
-class Problem:
-    """A fully validated optimization problem.
+@dataclass(frozen=True)
+class View:
+    """What the reader asked to see; the same for every output format.
 
     Attributes:
-        spec: the optimizer.
-        loss: the compiled loss.
-        theta0: starting parameters, one per name in ``loss.params``.
-        hyperparameters: every hyper-parameter of ``spec``, defaults filled in.
-        steps: how many steps to take.
-        convention: whose arithmetic the numbers follow (its switches are in
-            ``hyperparameters`` too).
-        exercise: the exercise id when the problem came from one.
+        every: show every K-th step in full and in the summary (``--every K``).
+        show_steps: these steps in full (``--show-steps 3,17,40-45``).
+        describe: each quantity's meaning under the table (None: for one-step runs).
     """
 
-    spec: OptimizerSpec
-    loss: Loss
-    theta0: np.ndarray
-    hyperparameters: Mapping[str, Any]
-    steps: int
-    convention: Convention
-    exercise: str | None = None
+    every: int | None = None
+    show_steps: tuple[int, ...] | None = None
+    describe: bool | None = None
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
-class StepCheck:
-    """Whether a step lowered the loss and, when it did not, why that can happen."""
+@dataclass(frozen=True)
+class Selection:
+    """Which steps are shown, decided once for every format.
 
-    decreased: bool
-    reason: str | None
+    Attributes:
+        full: steps whose whole table is shown, in order.
+        summary: steps listed in the summary table (empty when every step is in ``full``).
+        summary_every: the summary's stride (1: every step).
+        listed: step claims spelled out under the tables.
+        more_claims: how many further step claims exist (the "and N more").
+    """
+
+    full: tuple[int, ...]
+    summary: tuple[int, ...]
+    summary_every: int
+    listed: tuple[Claim, ...]
+    more_claims: int
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # lean: class creation is start-up time
+@dataclass(frozen=True, eq=False)
 class Solution:
-    """A solved problem: the run and the verification of each step."""
+    """A solved problem: the run and what can truthfully be said about it."""
+
+    kind = "solution"
 
     problem: Problem
-    trajectory: Trajectory
-    checks: tuple[StepCheck, ...]
+    run: Trajectory
+    claims: dict[int, Claim]
+    against_goal: tuple[int, ...]
+    outcome: Claim
+    divergence: Claim | None
+    selection: Selection
+    view: View
+    topics: tuple[str, ...] = ()
+    gradient: tuple[Template, ...] = field(default=())
+    derivatives: tuple[Derivative, ...] = field(default=())
+    failed: StepRecord | None = None
+
+    explained_limit = EXPLAINED_STEPS
 
     @property
-    def steps(self) -> tuple[StepRecord, ...]:
-        return self.trajectory.steps
+    def steps(self) -> int:
+        return len(self.run)
+
+    @functools.cached_property
+    def against_goal_set(self) -> frozenset[int]:
+        return frozenset(self.against_goal)
+
+    def step(self, t: int) -> StepRecord:
+        return self.run.step(t)
 
     @property
     def final_theta(self) -> np.ndarray:
-        return self.steps[-1].theta_next if self.steps else self.problem.theta0
+        return self.run.final_theta
 
     @property
     def final_loss(self) -> float:
-        if self.steps:
-            return self.steps[-1].loss_next
+        if len(self.run):
+            return float(self.run.loss_next[-1])
         return float(self.problem.loss.value(self.problem.theta0))
 
-
-def resolve_loss(text: str | None, params: Sequence[str] | None) -> tuple[Loss, tuple[float, ...]]:
-    """The loss for ``--loss`` (text or a preset name) and the preset's start, if any."""
-    preset = presets().get((text or DEFAULT_LOSS).strip())
-    if preset is None:
-        assert text is not None
-        return compile_loss(text, params), ()
-    by_name = dict(zip(compile_loss(preset.loss).params, preset.start, strict=True))
-    loss = compile_loss(preset.loss, params)
-    return loss, tuple(by_name[name] for name in loss.params)
+    @property
+    def describe(self) -> bool:
+        return self.view.describe if self.view.describe is not None else self.problem.steps == 1
 
 
-def _finite_vector(values: Sequence[float], names: Sequence[str]) -> np.ndarray:
-    if len(values) != len(names):
-        raise TutorError(
-            f"expected {len(names)} starting value{'s' if len(names) != 1 else ''} "
-            f"(one each for {', '.join(names)}), got {len(values)}"
-        )
-    for name, value in zip(names, values, strict=True):
-        if not math.isfinite(value):
-            raise TutorError(f"starting value of {name} must be a finite number, got {value!r}")
-    return np.array(values, dtype=np.float64)
-
-
-def make_problem(
-    optimizer: str,
-    *,
-    loss: str | None = None,
-    params: Sequence[str] | None = None,
-    theta: Sequence[float] | None = None,
-    steps: int = 1,
-    hyperparameters: Mapping[str, Any] | None = None,
-    convention: str | None = None,
-    exercise: str | None = None,
-) -> Problem:
-    """Validate every input and build a :class:`Problem`.
-
-    ``loss`` is an expression or a preset name (default: the quadratic ``(theta - 1)**2``).
-    ``theta`` defaults to the preset's starting point; a custom loss needs it. Raises
-    :class:`TutorError` naming the first bad input.
-    """
-    spec = get_optimizer(optimizer)
-    compiled, preset_start = resolve_loss(loss, params)
-    if theta is None:
-        if not preset_start:
+def parse_steps(text: str) -> tuple[int, ...]:
+    """``"3,17,40-45"`` as ``(3, 17, 40, 41, 42, 43, 44, 45)``; a TutorError otherwise."""
+    chosen: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        low, dash, high = part.partition("-")
+        try:
+            first = int(low)
+            last = int(high) if dash else first
+        except ValueError:
             raise TutorError(
-                f"give a starting point with --theta (one value each for "
-                f"{', '.join(compiled.params)})"
-            )
-        if len(preset_start) != len(compiled.params):
-            raise TutorError(f"give a starting point with --theta for {', '.join(compiled.params)}")
-        theta = preset_start
-    theta0 = _finite_vector(theta, compiled.params)
-    resolved = spec.resolve(hyperparameters, convention)
-    check_steps(steps)
-    _check_start(compiled, theta0)
-    return Problem(spec, compiled, theta0, resolved, steps, spec.convention(convention), exercise)
+                f"--show-steps takes step numbers and ranges such as 3,17,40-45; got {part!r}"
+            ) from None
+        if first < 1 or last < first or last - first > 10_000:
+            raise TutorError(f"--show-steps: {part!r} is not a range of steps from 1 up")
+        chosen.extend(range(first, last + 1))
+    return tuple(sorted(set(chosen)))
 
 
-def _check_start(loss: Loss, theta0: np.ndarray) -> None:
-    where = ", ".join(f"{n} = {v:g}" for n, v in zip(loss.params, theta0, strict=True))
-    with np.errstate(all="ignore"):
-        value = loss.value(theta0)
-        grad = loss.gradient(theta0)
-    if not math.isfinite(value):
-        raise TutorError(f"the loss is not finite at the start ({where}): {value}")
-    if not np.all(np.isfinite(grad)):
-        raise TutorError(f"the loss is not differentiable at the start ({where})")
-
-
-def _check_step(record: StepRecord, loss: Loss) -> StepCheck:
-    if record.loss_decreased:
-        return StepCheck(True, None)
-    step = record.theta_next - record.theta
-    if not np.any(step):
-        return StepCheck(False, "the parameters did not move (the update was zero)")
-    if record.loss_next == record.loss:
-        return StepCheck(False, "the loss is flat along the step: it kept the same value")
-    slope_before = float(np.dot(record.grad, step))
-    with np.errstate(all="ignore"):
-        slope_after = float(np.dot(loss.gradient(record.theta_next), step))
-    if slope_before > 0:
-        return StepCheck(
-            False,
-            "the step pointed uphill: momentum, weight decay or the optimizer's scaling "
-            "outweighed the current gradient",
+def _select(
+    run_length: int, claims: dict[int, Claim], against: Sequence[int], view: View
+) -> Selection:
+    steps = run_length
+    listed_steps = list(against[:LISTED_CLAIMS])
+    listed = tuple(claims[t] for t in listed_steps if t in claims)
+    more = len(against) - len(listed)
+    if view.show_steps is not None:
+        full = tuple(t for t in view.show_steps if t <= steps)
+    elif view.every is not None:
+        full = tuple(
+            sorted({1, steps, *range(view.every, steps + 1, view.every)} & set(range(1, steps + 1)))
         )
-    if slope_after > 0:
-        return StepCheck(
-            False,
-            "the step overshot: it passed the lowest point along its direction and climbed the "
-            "far side; a smaller learning rate would have lowered the loss",
-        )
-    return StepCheck(
-        False,
-        "the loss rose along a downhill direction because the surface curves; a smaller step "
-        "would have helped",
-    )
+    elif steps <= FULL_TABLES_UP_TO:
+        full = tuple(range(1, steps + 1))
+    else:
+        full = tuple(sorted({1, steps, *listed_steps}))
+    shown_with_table = {t for t in full if t in set(against) and t not in listed_steps}
+    more -= len(shown_with_table)
+    if steps <= FULL_TABLES_UP_TO and view.every is None and view.show_steps is None:
+        return Selection(full, (), 1, listed, more)
+    every = view.every or max(1, -(-steps // SUMMARY_ROWS))
+    summary = tuple(sorted({1, steps, *range(every, steps + 1, every), *listed_steps}))
+    return Selection(full, summary, every, listed, more)
 
 
-def solve(problem: Problem) -> Solution:
-    """Run the problem through the engine and verify every step."""
+def topics_for(problem: Problem) -> tuple[str, ...]:
+    """The ``tutor explain`` topics behind a solution: the optimizer's own, then the ideas its
+    quantities use (bias correction, weight decay, momentum) and, off the default convention,
+    why conventions differ. Only topics that exist are named."""
+    from tutor.content.topics import topic_ids
+
+    known = topic_ids()
+    spec = problem.config.spec
+    keys = {q.key for q in problem.config.algorithm().quantities}
+    wanted = [spec.name]
+    if {"m_hat", "v_hat"} & keys:
+        wanted.append("bias-correction")
+    if {"m", "momentum_buffer", "velocity"} & keys:
+        wanted.append("momentum")
+    if problem.config.values.get("weight_decay"):
+        wanted.append("weight-decay-vs-l2")
+    if problem.config.convention.name != spec.default_convention.name:
+        wanted.append("conventions")
+    return tuple(dict.fromkeys(t for t in wanted if t in known))
+
+
+def solve(
+    problem: Problem,
+    view: View | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Solution:
+    """Run the problem through the engine and say, truthfully, what happened."""
+    view = view or View()
+    if view.every is not None and view.every < 1:
+        raise TutorError(f"--every must be a whole number >= 1, got {view.every}")
     run = trajectory(
-        problem.spec,
-        problem.hyperparameters,
+        problem.config,
+        problem.loss,
         problem.theta0,
-        problem.loss.gradient,
-        problem.loss.value,
         problem.steps,
+        layout=problem.layout,
+        progress=progress,
     )
-    checks = tuple(_check_step(record, problem.loss) for record in run.steps)
-    return Solution(problem, run, checks)
-
-
-def problem_from_exercise(
-    ref: str,
-    *,
-    optimizer: str | None = None,
-    loss: str | None = None,
-    params: Sequence[str] | None = None,
-    theta: Sequence[float] | None = None,
-    steps: int | None = None,
-    hyperparameters: Mapping[str, Any] | None = None,
-    convention: str | None = None,
-) -> Problem:
-    """The problem an exercise states, with any of its values overridden ("what if lr were…").
-
-    ``ref`` is a bundled exercise id or a path to an exercise file. Naming a different optimizer
-    than the exercise's is an error: the exercise's hyper-parameters belong to its optimizer.
-    """
-    from tutor.content.exercises import find_exercise
-
-    exercise = find_exercise(ref)
-    if optimizer is not None and optimizer.strip().lower() != exercise.optimizer:
-        raise TutorError(
-            f"exercise {exercise.id!r} is about {exercise.optimizer}, not {optimizer!r}; "
-            "leave out the optimizer or change it in the exercise file"
-        )
-    return make_problem(
-        exercise.optimizer,
-        loss=loss if loss is not None else exercise.loss,
-        params=params if params is not None else exercise.params,
-        theta=theta if theta is not None else exercise.start,
-        steps=steps if steps is not None else exercise.steps,
-        hyperparameters={**exercise.hyperparameters, **(hyperparameters or {})},
-        convention=convention if convention is not None else exercise.convention,
-        exercise=exercise.id,
+    sign = goal_sign(problem.config)
+    against = tuple(int(i) + 1 for i in np.flatnonzero(~(sign * run.loss_next < sign * run.loss)))
+    claims: dict[int, Claim] = {}
+    wanted = set(against[:EXPLAINED_STEPS])
+    if view.show_steps:
+        wanted |= set(view.show_steps) & set(against)
+    for t in sorted(wanted):
+        claim = step_claim(problem, run.step(t))
+        if claim is not None:
+            claims[t] = claim
+    selection = _select(len(run), claims, against, view)
+    for t in selection.full:  # every step shown in full gets its reason, whatever the cap
+        if t in set(against) and t not in claims:
+            claim = step_claim(problem, run.step(t))
+            if claim is not None:
+                claims[t] = claim
+    first = float(run.loss[0]) if len(run) else float(problem.loss.value(problem.theta0))
+    last = float(run.loss_next[-1]) if len(run) else first
+    outcome = Claim(
+        "outcome",
+        None,
+        {
+            "loss_before": first,
+            "loss_after": last,
+            "steps": len(run),
+            "goal": "maximize" if sign < 0 else "minimize",
+            "against_goal": len(against),
+        },
     )
+    symbols = [make_symbol(name) for name in problem.layout.component_names()]
+    return Solution(
+        problem,
+        run,
+        claims,
+        against,
+        outcome,
+        divergence_claim(problem, run),
+        selection,
+        view,
+        topics_for(problem),
+        templates(problem.loss.gradient_exprs, symbols),
+        derivatives(problem.loss.gradient_exprs, symbols),
+        failed_step(problem, run),
+    )
+
+
+def solve_quietly(problem: Problem) -> Solution:
+    """:func:`solve` with the default view (for callers that render nothing)."""
+    return solve(problem, View())
+
+
+def quantity_value(record: StepRecord, key: str) -> Any:
+    """The value of an asked key at one step: ``g``, ``loss``, ``loss_next`` or a quantity."""
+    special = {"g": record.grad, "loss": record.loss, "loss_next": record.loss_next}
+    return special[key] if key in special else record.values[key]

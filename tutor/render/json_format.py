@@ -1,0 +1,383 @@
+"""JSON: one object per result, with ``format_version``; every number at full float64 precision.
+
+The solution object is the stable contract other tools read::
+
+    {"format_version": 1, "optimizer", "title", "convention": {name, title, source, summary},
+     "exercise", "params": [{"name", "shape"}], "loss", "gradient", "hyperparameters",
+     "theta0", "steps": [{"t", "theta", "loss", "grad", "quantities": [{"name", "symbol",
+     "formula", "latex", "value"}], "theta_next", "loss_next", "loss_decreased", "claim"}],
+     "final": {"theta", "loss"}, "diverged", "outcome", "divergence", "claims", "topics"}
+
+``theta``, ``grad`` and ``theta_next`` are flat lists in the order of ``params`` (row-major within
+a matrix). Step t takes θₜ₋₁ (``theta``) to θₜ (``theta_next``). Every step is written, however
+long the run; a solution is streamed step by step (the text is never held whole), and runs of
+more than :data:`INDENTED_UP_TO` steps are written one step per line.
+
+A claim is ``{"kind", "step", "evidence", "text"}``: ``text`` is the plain-text sentence, and
+``evidence`` holds the numbers that were checked before the claim was made.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from tutor.engine.formula import ByStep, Computed, Expr, Where
+from tutor.render.blocks import Code, Inlines, Math, Number, Text
+from tutor.render.narration import outcome as outcome_sentence
+from tutor.render.narration import sentence
+from tutor.render.numbers import json_value, value_text
+from tutor.render.options import RenderOptions
+from tutor.teach.verdicts import Claim
+
+FORMAT_VERSION = 1
+INDENTED_UP_TO = 1000
+
+
+def _safe(value: Any) -> Any:
+    """JSON-ready data: arrays as lists, numpy scalars as Python numbers, non-finite as text."""
+    if isinstance(value, dict):
+        return {str(k): _safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_safe(v) for v in value]
+    if isinstance(value, (np.ndarray, np.floating, np.integer, np.bool_)):
+        return _safe(json_value(value))
+    if isinstance(value, float) and not np.isfinite(value):
+        return repr(value)
+    return value
+
+
+def dumps(data: Any, indent: int | None = 2) -> str:
+    return json.dumps(_safe(data), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def plain_text(content: Inlines) -> str:
+    """A sentence as plain text (the ``text`` of a claim)."""
+    out = []
+    for piece in content:
+        if isinstance(piece, Text):
+            out.append(piece.text)
+        elif isinstance(piece, Math):
+            out.append(piece.plain)
+        elif isinstance(piece, Number):
+            out.append(value_text(piece.value, 17 if piece.full else 6, piece.layout))
+        elif isinstance(piece, Code):
+            out.append(piece.text)
+    return "".join(out)
+
+
+def claim_data(claim: Claim | None, text: Inlines | None = None) -> dict[str, Any] | None:
+    if claim is None:
+        return None
+    words = text if text is not None else sentence(claim)
+    return {
+        "kind": claim.kind,
+        "step": claim.step,
+        "evidence": _safe(dict(claim.evidence)),
+        "text": plain_text(words),
+    }
+
+
+def convention_data(convention: Any) -> dict[str, Any]:
+    return {
+        "name": convention.name,
+        "title": convention.title,
+        "source": convention.source,
+        "summary": convention.summary,
+        "switches": {k: v for k, v in convention.switches.items()},
+    }
+
+
+# --- Solutions -----------------------------------------------------------------------------------
+
+
+def _dynamic(formula: Expr) -> bool:
+    """Whether the printed formula changes with the step (a ByStep or Where outside the
+    reference-order side of a Computed node)."""
+    stack = [formula]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ByStep, Where)):
+            return True
+        stack.extend([node.shown] if isinstance(node, Computed) else node.children())
+    return False
+
+
+class _Formulas:
+    """Each quantity's printed formula, printed once (or once per branch for formulas that
+    change with the step, such as SGD's first momentum buffer)."""
+
+    def __init__(self, algorithm: Any) -> None:
+        self.algorithm = algorithm
+        self.static: dict[str, tuple[str, str]] = {}
+        self.dynamic: dict[str, Expr] = {}
+        self.cache: dict[Expr, tuple[str, str]] = {}
+        for key, formula in algorithm.formulas.items():
+            if _dynamic(formula):
+                self.dynamic[key] = formula
+            else:
+                shown = formula.specialize({})
+                self.static[key] = (shown.plain(), shown.latex())
+
+    def texts(self, key: str, env: dict[str, Any]) -> tuple[str, str]:
+        if key in self.static:
+            return self.static[key]
+        shown = self.dynamic[key].specialize(env)
+        if shown not in self.cache:
+            self.cache[shown] = (shown.plain(), shown.latex())
+        return self.cache[shown]
+
+
+def _header(solution: Any) -> dict[str, Any]:
+    problem = solution.problem
+    spec, config = problem.spec, problem.config
+    return {
+        "format_version": FORMAT_VERSION,
+        "optimizer": spec.name,
+        "title": spec.title,
+        "convention": convention_data(problem.convention),
+        "exercise": problem.exercise,
+        "params": [{"name": p.name, "shape": list(p.shape)} for p in problem.layout],
+        "loss": problem.loss.text,
+        "gradient": [d.expression_plain for d in solution.derivatives],
+        "hyperparameters": {k: json_value(v) for k, v in config.values.items()},
+        "theta0": json_value(problem.theta0),
+    }
+
+
+def _step(solution: Any, t: int, formulas: _Formulas, constants: dict[str, Any]) -> dict[str, Any]:
+    record = solution.step(t)
+    env: dict[str, Any] | None = None
+    quantities = []
+    for quantity in solution.run.quantities:
+        if quantity.key not in record.values:
+            continue
+        if quantity.key in formulas.dynamic and env is None:
+            env = record.environment(constants)
+            env["t"] = float(t)
+        plain, tex = formulas.texts(quantity.key, env or {})
+        quantities.append(
+            {
+                "name": quantity.key,
+                "symbol": quantity.symbol.text,
+                "formula": plain,
+                "latex": tex,
+                "value": json_value(record.values[quantity.key]),
+            }
+        )
+    claim = solution.claims.get(t)
+    if claim is None and t in solution.against_goal_set:
+        claim_json: dict[str, Any] | None = {
+            "kind": "not_analysed",
+            "step": t,
+            "evidence": {"limit": solution.explained_limit},
+            "text": (
+                "not analysed: only the first "
+                f"{solution.explained_limit} steps against the goal get a checked reason"
+            ),
+        }
+    else:
+        claim_json = claim_data(claim)
+    return {
+        "t": t,
+        "theta": json_value(record.theta),
+        "loss": record.loss,
+        "grad": json_value(record.grad),
+        "quantities": quantities,
+        "theta_next": json_value(record.theta_next),
+        "loss_next": record.loss_next,
+        "loss_decreased": bool(record.loss_next < record.loss),
+        "claim": claim_json,
+    }
+
+
+def _ending(result: Any) -> dict[str, Any]:
+    from tutor.render.documents.solution import outcome_symbol
+
+    divergence = result.run.divergence
+    return {
+        "final": {"theta": json_value(result.final_theta), "loss": result.final_loss},
+        "diverged": None
+        if divergence is None
+        else {"t": divergence.t, "quantity": divergence.quantity},
+        "outcome": claim_data(
+            result.outcome, outcome_sentence(result.outcome, outcome_symbol(result))
+        ),
+        "divergence": claim_data(result.divergence),
+        "failed_step": None if result.failed is None else _failed(result),
+        "claims": [claim_data(result.claims[t]) for t in sorted(result.claims)],
+        "against_goal": list(result.against_goal),
+        "topics": list(result.topics),
+    }
+
+
+def _failed(result: Any) -> dict[str, Any]:
+    """The step at which the run stopped, with its non-finite values (as text)."""
+    record = result.failed
+    return {
+        "t": record.t,
+        "theta": json_value(record.theta),
+        "grad": json_value(record.grad),
+        "values": {key: json_value(value) for key, value in record.values.items()},
+    }
+
+
+def solution(result: Any, options: RenderOptions) -> Iterator[str]:
+    """The solution, streamed: the header, then each step, then the ending."""
+    steps = result.steps
+    indent = 2 if steps <= INDENTED_UP_TO else None
+    header = dumps(_header(result), indent)
+    yield header[:-1].rstrip() + (",\n  " if indent else ", ") + '"steps": ['
+    if indent:
+        formulas = _Formulas(result.run.program.algorithm)
+        constants = dict(result.run.program.constants)
+        for t in range(1, steps + 1):
+            text = dumps(_step(result, t, formulas, constants), indent)
+            yield ("," if t > 1 else "") + "\n    " + text.replace("\n", "\n    ")
+    else:
+        yield from _compact_steps(result)
+    body = dumps(_ending(result), indent)
+    yield ("\n  ]," if indent else "],") + body[1:]
+    yield "\n"
+
+
+CHUNK = 1000  # rows converted to Python floats at a time: memory stays bounded
+# A list of finite floats prints in Python exactly as JSON writes it (float.__repr__), so the
+# compact form uses repr() on the arrays' rows; kept steps never hold NaN or infinity.
+
+
+def _compact_steps(result: Any) -> Iterator[str]:
+    """Every step on its own line, written from the run's arrays a chunk at a time (the same
+    fields and numbers as the indented form, without building a dict per step)."""
+    run = result.run
+    formulas = _Formulas(run.program.algorithm)
+    constants = dict(run.program.constants)
+    quantities = run.quantities
+    prefixes = {}
+    for q in quantities:
+        if q.key in formulas.static:
+            plain, tex = formulas.static[q.key]
+            prefixes[q.key] = (
+                dumps(
+                    {"name": q.key, "symbol": q.symbol.text, "formula": plain, "latex": tex}, None
+                )[:-1]
+                + ', "value": '
+            )
+    unexplained = dumps(
+        {
+            "kind": "not_analysed",
+            "step": 0,
+            "evidence": {"limit": result.explained_limit},
+            "text": "not analysed: only the first "
+            f"{result.explained_limit} steps against the goal get a checked reason",
+        },
+        None,
+    ).replace('"step": 0', '"step": {t}')
+    against = result.against_goal_set
+    for start in range(0, len(run), CHUNK):
+        stop = min(start + CHUNK, len(run))
+        loss = run.loss[start:stop].tolist()
+        loss_next = run.loss_next[start:stop].tolist()
+        grad = run.grad[start:stop].tolist()
+        after = list(map(repr, run.values["theta_next"][start:stop].tolist()))
+        before = [repr(run.theta[start].tolist()), *after[:-1]]  # θₜ₋₁ is the last step's θₜ
+        present = {key: mask[start:stop].tolist() for key, mask in run.present.items()}
+        cells: list[list[str | None]] = []  # per quantity, per row (None: not computed)
+        for q in quantities:
+            values = (
+                after
+                if q.key == "theta_next"
+                else map(repr, run.values[q.key][start:stop].tolist())
+            )
+            prefix = prefixes.get(q.key)
+            if prefix is not None and q.key not in present:
+                cells.append([prefix + text + "}" for text in values])
+                continue
+            column: list[str | None] = []
+            for i, text in enumerate(values):
+                t = start + i + 1
+                if q.key in present and not present[q.key][i]:
+                    column.append(None)
+                    continue
+                head = prefix
+                if head is None:
+                    env = run.step(t).environment(constants)
+                    env["t"] = float(t)
+                    plain, tex = formulas.texts(q.key, env)
+                    head = (
+                        dumps(
+                            {
+                                "name": q.key,
+                                "symbol": q.symbol.text,
+                                "formula": plain,
+                                "latex": tex,
+                            },
+                            None,
+                        )[:-1]
+                        + ', "value": '
+                    )
+                column.append(head + text + "}")
+            cells.append(column)
+        rows = [", ".join(c for c in row if c is not None) for row in zip(*cells, strict=True)]
+        lines = []
+        for i in range(stop - start):
+            t = start + i + 1
+            claim = result.claims.get(t)
+            if claim is not None:
+                claim_text = dumps(claim_data(claim), None)
+            elif t in against:
+                claim_text = unexplained.replace("{t}", str(t))
+            else:
+                claim_text = "null"
+            lines.append(
+                ("," if t > 1 else "")
+                + f'\n{{"t": {t}, "theta": {before[i]}, "loss": {loss[i]!r}, '
+                f'"grad": {grad[i]!r}, "quantities": [{rows[i]}], '
+                f'"theta_next": {after[i]}, '
+                f'"loss_next": {loss_next[i]!r}, '
+                f'"loss_decreased": {"true" if loss_next[i] < loss[i] else "false"}, '
+                f'"claim": {claim_text}}}'
+            )
+        yield "".join(lines)
+
+
+# --- Other results -------------------------------------------------------------------------------
+
+
+def comparison(result: Any, options: RenderOptions) -> str:
+    from tutor.render.documents.conventions import comparison_data
+
+    return dumps({"format_version": FORMAT_VERSION, **comparison_data(result)}) + "\n"
+
+
+def conventions(result: Any, options: RenderOptions) -> str:
+    from tutor.render.documents.conventions import table_data
+
+    return dumps({"format_version": FORMAT_VERSION, **table_data(result)}) + "\n"
+
+
+def optimizers(result: Any, options: RenderOptions) -> str:
+    from tutor.render.documents.catalog import optimizers_data
+
+    return dumps({"format_version": FORMAT_VERSION, **optimizers_data(result)}) + "\n"
+
+
+def exercises(result: Any, options: RenderOptions) -> str:
+    from tutor.render.documents.catalog import exercises_data
+
+    return dumps({"format_version": FORMAT_VERSION, **exercises_data(result)}) + "\n"
+
+
+def exercise(result: Any, options: RenderOptions) -> str:
+    from tutor.render.documents.catalog import exercise_data
+
+    return dumps({"format_version": FORMAT_VERSION, **exercise_data(result)}) + "\n"
+
+
+def exercise_check(result: Any, options: RenderOptions) -> str:
+    from tutor.render.documents.catalog import check_data
+
+    return dumps({"format_version": FORMAT_VERSION, **check_data(result)}) + "\n"
