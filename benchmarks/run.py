@@ -290,6 +290,50 @@ def parser_rows() -> list[Row]:
     ]
 
 
+CLASS_SIZE = 500
+GRADE_EXERCISE = "sgd-one-step"  # it declares [variants], so students can have their own seeds
+GRADE_RUNS = 3
+
+
+def write_class(folder: Path, students: int, per_student_seed: bool) -> list[Path]:
+    """``students`` answer files: solved keys, with one value wrong in every fifth (so some
+    diagnoses run), sharing one seed or each with its own."""
+    from tutor.teach.templates import answer_template
+
+    paths = []
+    shared = answer_template(GRADE_EXERCISE, seed=7, solved=True) if not per_student_seed else ""
+    for i in range(students):
+        text = answer_template(GRADE_EXERCISE, seed=i, solved=True) if per_student_seed else shared
+        text = text.replace('student = ""', f'student = "s{i:04d}"')
+        if i % 5 == 0:
+            lines = text.splitlines()
+            at = next(k for k, line in enumerate(lines) if line.startswith("update = "))
+            lines[at] = "update = 0.123"
+            text = "\n".join(lines) + "\n"
+        path = folder / f"s{i:04d}.toml"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def grading_rows(tutor: list[str], runs: int = GRADE_RUNS) -> list[Row]:
+    """``tutor grade`` on a class of 500 answer files against one file, both with one shared
+    seed and with a seed per student."""
+    rows = []
+    for per_student in (False, True):
+        with tempfile.TemporaryDirectory() as folder:
+            paths = write_class(Path(folder), CLASS_SIZE, per_student)
+            whole = [*tutor, "grade", folder, "-f", "json", "-o", os.devnull]
+            one = [*tutor, "grade", str(paths[1]), "-f", "json", "-o", os.devnull]
+            t_whole, t_one = interleaved_medians([whole, one], wall_time, runs)
+        how = "a seed per student" if per_student else "one shared seed"
+        rows.append(
+            Row(f"grade {CLASS_SIZE} files ({how})", "s", t_whole, t_one, 3.0,
+                lower_is_better=True)
+        )
+    return rows
+
+
 def memory_row(tutor: list[str], runs: int = MEMORY_RUNS) -> Row:
     ours, reference = interleaved_medians(
         [[*tutor, *SOLVE_ARGS], python_command(IMPORT_SOLVE)], peak_rss_kib, runs
@@ -507,6 +551,8 @@ def legend() -> list[str]:
         f"Long run: `tutor {' '.join(LONG_ARGS)}` written to a file, against the same command "
         f"with --steps 1; median of {LONG_RUNS} runs each.",
         "Parser: benchmarks/parser.py, best of several runs with an empty SymPy cache.",
+        f"Grading: {CLASS_SIZE} answer files to {GRADE_EXERCISE} (every fifth with a wrong value) "
+        f"against one of them, `tutor grade … -f json -o /dev/null`; median of {GRADE_RUNS}.",
     ]
 
 
@@ -522,6 +568,7 @@ def main() -> int:
         startup = startup_rows(tutor)
         memory = memory_row(tutor)
         long_run = long_run_rows(tutor)
+        grading = grading_rows(tutor)
         imports = importtime_lines(tutor)
     parsing = parser_rows()
     torch = load_torch()  # after the process measurements, so torch's threads stay out of them
@@ -532,7 +579,7 @@ def main() -> int:
     if warning:
         print(warning)
     print()
-    print(format_table([*startup, *engine, memory, *long_run, *parsing]))
+    print(format_table([*startup, *engine, memory, *long_run, *parsing, *grading]))
     print()
     for line in [*legend(), *checks, *imports]:
         print(line)

@@ -425,7 +425,7 @@ def test_cli_compare_conventions_says_why() -> None:
         (
             ["solve", "adamw", "--compare-conventions", "-f", "bogus"],
             "error: invalid value for '--format' / '-f': 'bogus' is not one of 'rich', 'json', "
-            "'markdown', 'latex' (see 'tutor solve --help')",
+            "'markdown', 'latex', 'gradescope' (see 'tutor solve --help')",
         ),
         (
             ["solve", "adamw", "--compare-conventions", "--convention", "paper"],

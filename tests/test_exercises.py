@@ -23,6 +23,7 @@ from tutor.content.exercises import (
     load_exercise,
     run_exercise,
 )
+from tutor.content.tolerances import DEFAULT_TOLERANCE
 from tutor.engine import OPTIMIZERS
 from tutor.errors import TutorError
 from tutor.symbolic.loss import compile_loss
@@ -78,10 +79,17 @@ def test_worked_example_fields() -> None:
         "steps": 1,
         "hyperparameters": {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "weight_decay": 0.01},
         "ask": ("g", "m", "v", "m_hat", "v_hat", "update", "theta_next", "loss_next"),
-        "tolerance": 1e-3,
+        "tolerance": DEFAULT_TOLERANCE,
         "convention": "pytorch",
         "source": exercises_dir() / "adamw" / "worked-example.toml",
         "data": {},
+        "tolerances": {},
+        "points": {},
+        "ask_gradient": False,
+        "mistakes": None,
+        "exclude_mistakes": (),
+        "variants": {},
+        "seed": None,
     }
     assert description.startswith("A single weight θ sits at θ₀ = 2")
     assert len(hints) == 4 and all(h.strip() for h in hints)
@@ -154,7 +162,8 @@ def loss_message(text: str) -> str:
 ADAM_KEYS = "g, loss, m, v, m_hat, v_hat, update, theta_next, loss_next"
 ALLOWED = (
     "format_version, id, title, topic, optimizer, description, loss, params, start, steps, ask, "
-    "tolerance, hints, convention, hyperparameters, data"
+    "tolerance, hints, convention, hyperparameters, data, tolerances, points, ask_gradient, "
+    "mistakes, exclude_mistakes, variants"
 )
 
 CASES: list[tuple[str, str, str]] = [
@@ -219,12 +228,23 @@ CASES: list[tuple[str, str, str]] = [
     ("steps-large", toml(steps="1001"), "steps: must be from 1 to 1000, got 1001"),
     ("steps-float", toml(steps="2.5"), "steps: must be an integer, got float 2.5"),
     ("steps-bool", toml(steps="true"), "steps: must be an integer, got boolean true"),
-    ("tolerance-zero", toml(tolerance="0"), "tolerance: must be > 0 and < 1, got 0"),
-    ("tolerance-one", toml(tolerance="1.5"), "tolerance: must be > 0 and < 1, got 1.5"),
+    (
+        "tolerance-zero",
+        toml(tolerance="0"),
+        "tolerance: must be a table such as { sig_figs = 4 } (or a relative tolerance in (0, 1)),"
+        " got integer 0",
+    ),
+    (
+        "tolerance-table",
+        toml(tolerance="{ sig_figs = 40 }"),
+        "tolerance: must be a table such as { sig_figs = 4 } (or a relative tolerance in (0, 1)),"
+        " got a table",
+    ),
     (
         "tolerance-string",
         toml(tolerance='"small"'),
-        "tolerance: must be a number, got string 'small'",
+        "tolerance: must be a table such as { sig_figs = 4 } (or a relative tolerance in (0, 1)),"
+        " got string 'small'",
     ),
     (
         "hints-missing",
@@ -312,7 +332,7 @@ def test_the_base_file_is_valid(tmp_path: Path) -> None:
         steps=1,
         hyperparameters={"lr": 1.0},
         ask=("g", "m"),
-        tolerance=1e-3,
+        tolerance=DEFAULT_TOLERANCE,
         hints=("Differentiate first.",),
         convention="pytorch",
         source=path,

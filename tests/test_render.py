@@ -38,6 +38,7 @@ COMMANDS: dict[str, list[str]] = {
     "exercises": ["exercises"],
     "exercise": ["exercises", "show", "adam-linear-regression"],
     "exercise-check": ["exercises", "check"],
+    "grade-report": ["grade", str(Path(__file__).parent / "fixtures" / "answers")],
 }
 
 

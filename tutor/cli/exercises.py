@@ -69,6 +69,39 @@ def show(
 
 
 @app.command()
+def variant(
+    exercise: Annotated[str, typer.Argument(help="An exercise id, or the path of a file.")],
+    seed: Annotated[
+        int,
+        typer.Option("--seed", min=0, help="The student's seed (a number assigned per student)."),
+    ],
+    output_format: FormatOption = "rich",  # type: ignore[assignment]
+    output: OutputOption = None,
+    precision: PrecisionOption = 6,
+    standalone: StandaloneOption = False,
+) -> None:
+    """Show the variant of an exercise that a seed draws: each student gets their own numbers.
+
+    The numbers come from the ranges the exercise declares in [variants], through a stable
+    generator (SHA-256 of exercise id, seed and name), so a seed gives the same numbers on
+    every machine. Grade the student's file with the same seed (its 'seed = ' line).
+
+    Example: tutor exercises variant sgd-one-step --seed 17
+    """
+    fmt = check_output("exercise", output_format, standalone)
+    from tutor.cli.output import emit
+    from tutor.teach.catalog import exercise_detail
+
+    emit(
+        exercise_detail(exercise, seed),
+        fmt,
+        precision=precision,
+        standalone=standalone,
+        output=output,
+    )
+
+
+@app.command()
 def check(
     folder: Annotated[
         Path | None,

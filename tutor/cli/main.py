@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from tutor import __version__
-from tutor.cli import conventions, exercises, optimizers, solve
+from tutor.cli import conventions, exercises, grade, optimizers, solve
 from tutor.cli.errors import FunnelGroup
 
 app = typer.Typer(
@@ -58,6 +58,7 @@ app.command("solve", cls=solve.SolveCommand, no_args_is_help=True)(solve.solve)
 app.command("optimizers")(optimizers.optimizers)
 app.command("conventions")(conventions.conventions)
 app.add_typer(exercises.app, name="exercises")
+app.command("grade")(grade.grade)
 
 
 def main() -> None:

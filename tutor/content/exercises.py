@@ -21,7 +21,23 @@ A file in format 1::
     start = [2.0]                        # one value per parameter
     steps = 1                            # optional: 1 to 1000, default 1
     ask = ["g", "m", "v", "theta_next"]
-    tolerance = 1e-3                     # optional: relative tolerance for grading, in (0, 1)
+    tolerance = { sig_figs = 4 }         # optional: how close answers must be (the default);
+                                         # or { relative = 1e-3 }, { absolute = 1e-6 }
+    ask_gradient = false                 # optional: also ask for the gradient as an expression
+    mistakes = ["betas-swapped"]         # optional: only these mistakes are diagnosed
+    exclude_mistakes = []                # optional: mistakes never claimed for this exercise
+
+    [tolerances]                         # optional: per asked value
+    update = { relative = 1e-2 }
+
+    [points]                             # optional: per asked value (default 1 each)
+    theta_next = 2
+
+    [variants]                           # optional: each student's numbers from a seed
+    start = [[1.5, 2.5]]                 # a range per starting value
+    decimals = 2                         # generated values keep this many decimals
+    [variants.hyperparameters]
+    lr = [0.05, 0.2]
     hints = ["Differentiate first."]     # at least one, none blank
     convention = "pytorch"               # optional: default pytorch (lion: paper)
 
@@ -41,8 +57,10 @@ another ``format_version`` reports only that, since the rest of its schema is un
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
+import hashlib
 import math
 import re
 import tomllib
@@ -55,6 +73,8 @@ from typing import Any
 import numpy as np
 
 from tutor.content.index import bundled_index, exercises_dir
+from tutor.content.tolerances import DEFAULT_TOLERANCE, Tolerance, tolerance_from
+from tutor.content.topics import topic_ids
 from tutor.engine import (
     OPTIMIZERS,
     Config,
@@ -98,7 +118,13 @@ class Exercise:
         steps: how many steps the student works through.
         hyperparameters: the values the file sets (not merged with defaults), validated.
         ask: the values a student computes at every step.
-        tolerance: relative tolerance for grading answers.
+        tolerance: how close answers must be (default: 4 significant figures).
+        tolerances: per asked value, overriding ``tolerance``.
+        points: per asked value (default 1).
+        ask_gradient: whether the gradient's expression is asked too.
+        mistakes: the mistakes diagnosed (None: every one that applies).
+        exclude_mistakes: mistakes never claimed.
+        variants: ranges from which a seed draws a student's own numbers.
         hints: hints, in the order they should be revealed.
         convention: whose formulas the numbers follow (``"pytorch"``).
         source: the file it was loaded from.
@@ -115,11 +141,30 @@ class Exercise:
     steps: int
     hyperparameters: Mapping[str, float | bool] = field(hash=False)
     ask: tuple[str, ...]
-    tolerance: float
+    tolerance: Tolerance
     hints: tuple[str, ...]
     convention: str
     source: Path
     data: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    tolerances: Mapping[str, Tolerance] = field(default_factory=dict, hash=False)
+    points: Mapping[str, float] = field(default_factory=dict, hash=False)
+    ask_gradient: bool = False
+    mistakes: tuple[str, ...] | None = None
+    exclude_mistakes: tuple[str, ...] = ()
+    variants: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    seed: int | None = None
+
+    @property
+    def statement(self) -> str:
+        """The description with its ``{start[0]}``/``{lr}`` placeholders filled in (an exercise
+        with variants writes the numbers that change from student to student that way)."""
+        return fill_placeholders(self.description, self.start, self.hyperparameters)
+
+    def tolerance_for(self, key: str) -> Tolerance:
+        return self.tolerances.get(key, self.tolerance)
+
+    def points_for(self, key: str) -> float:
+        return float(self.points.get(key, 1.0))
 
     @property
     def param_specs(self) -> list[tuple[str, tuple[int, ...]]] | None:
@@ -199,6 +244,77 @@ _INTEGER = _Type("an integer", lambda v: isinstance(v, int) and not isinstance(v
 _NUMBER = _Type("a number", _is_number, float)
 _TABLE = _Type("a table", lambda v: isinstance(v, dict), dict)
 _STRINGS = _Type("an array of strings", lambda v: isinstance(v, list), item=_STRING)
+_BOOLEAN = _Type("true or false", lambda v: isinstance(v, bool))
+
+
+def _to_tolerance(value: Any) -> Any:
+    try:
+        return tolerance_from(value, "tolerance")
+    except TutorError:
+        return _INVALID
+
+
+_TOLERANCE = _Type(
+    "a table such as { sig_figs = 4 } (or a relative tolerance in (0, 1))",
+    lambda v: _to_tolerance(v) is not _INVALID,
+    _to_tolerance,
+)
+
+
+def _to_tolerances(value: Any) -> Any:
+    try:
+        return {k: tolerance_from(v, f"tolerances.{k}") for k, v in value.items()}
+    except TutorError:
+        return _INVALID
+
+
+_TOLERANCES = _Type(
+    "a table of value = { sig_figs = 4 } (or relative/absolute)",
+    lambda v: isinstance(v, dict) and _to_tolerances(v) is not _INVALID,
+    _to_tolerances,
+)
+
+
+def _topic_problems(key: str, value: str) -> list[Problem]:
+    """A topic must be one of the topic registry's ids (shared with explain and quiz)."""
+    known = topic_ids()
+    if not value.strip():
+        return [(key, "must not be blank")]
+    if known and value not in known:
+        return [(key, f"{value!r} is not a topic ({_suggest(value, known, 'topics')})")]
+    return []
+
+
+def _check_variants(variants: dict[str, Any]) -> list[Problem]:
+    """``[variants]``: ``start`` ranges, ``hyperparameters`` ranges and ``decimals``."""
+    problems: list[Problem] = []
+    for key, value in variants.items():
+        where = f"variants.{key}"
+        if key == "decimals":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 8:
+                problems.append((where, "must be a whole number from 0 to 8"))
+        elif key == "start":
+            if not isinstance(value, list) or not all(_is_range(r) for r in value):
+                problems.append(
+                    (where, "must be a list of [low, high] ranges, one per start value")
+                )
+        elif key == "hyperparameters":
+            if not isinstance(value, dict) or not all(_is_range(r) for r in value.values()):
+                problems.append((where, "must be a table of name = [low, high]"))
+        else:
+            problems.append((where, "unknown key (use start, hyperparameters or decimals)"))
+    return problems
+
+
+def _is_range(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(_is_number(x) and math.isfinite(x) for x in value)
+        and value[0] <= value[1]
+    )
+
+
 _NUMBERS = _Type("an array of numbers", lambda v: isinstance(v, list), item=_NUMBER)
 
 
@@ -262,7 +378,7 @@ _FIELDS = (
         ),
     ),
     _Field("title", _STRING, check=_NOT_BLANK),
-    _Field("topic", _STRING, check=_NOT_BLANK),
+    _Field("topic", _STRING, check=lambda key, value: _topic_problems(key, value)),
     _Field("optimizer", _STRING),
     _Field("description", _STRING, check=_NOT_BLANK),
     _Field("loss", _STRING, check=_NOT_BLANK),
@@ -305,16 +421,7 @@ _FIELDS = (
             _no_repeats("asked"),
         ),
     ),
-    _Field(
-        "tolerance",
-        _NUMBER,
-        required=False,
-        default=1e-3,
-        check=_require(
-            lambda x: 0 < x < 1,
-            "must be > 0 and < 1, got {value}",
-        ),
-    ),
+    _Field("tolerance", _TOLERANCE, required=False, default=DEFAULT_TOLERANCE),
     _Field(
         "hints",
         _STRINGS,
@@ -335,6 +442,22 @@ _FIELDS = (
     ),
     _Field("hyperparameters", _TABLE, required=False, default={}),
     _Field("data", _TABLE, required=False, default={}),
+    _Field("tolerances", _TOLERANCES, required=False, default={}),
+    _Field(
+        "points",
+        _TABLE,
+        required=False,
+        default={},
+        check=lambda key, value: [
+            (f"{key}.{name}", f"must be a number > 0, got {_show(v)}")
+            for name, v in value.items()
+            if not (_is_number(v) and v > 0 and math.isfinite(v))
+        ],
+    ),
+    _Field("ask_gradient", _BOOLEAN, required=False, default=False),
+    _Field("mistakes", _STRINGS, required=False, default=None),
+    _Field("exclude_mistakes", _STRINGS, required=False, default=()),
+    _Field("variants", _TABLE, required=False, default={}, check=lambda k, v: _check_variants(v)),
 )
 _FIELD_NAMES = tuple(f.name for f in _FIELDS)
 
@@ -481,6 +604,30 @@ def _check_together(fields: dict[str, Any], problems: list[Problem]) -> None:
         )
         if checked is not None:
             fields["hyperparameters"], resolved = checked
+    if fields["ask"] is not _INVALID:
+        asked = set(fields["ask"])
+        for table in ("tolerances", "points"):
+            if fields[table] is not _INVALID:
+                problems.extend(
+                    (f"{table}.{name}", f"{name!r} is not asked (ask: {', '.join(fields['ask'])})")
+                    for name in fields[table]
+                    if name not in asked
+                )
+    variants = fields["variants"]
+    if variants is not _INVALID and variants:
+        ranges = variants.get("start")
+        start = fields["start"]
+        if ranges is not None and start is not _INVALID and len(ranges) != len(start):
+            problems.append(
+                ("variants.start", f"has {len(ranges)} ranges for {len(start)} start values")
+            )
+        if spec is not None:
+            known = [h.name for h in spec.hyperparameters]
+            problems.extend(
+                (f"variants.hyperparameters.{name}", f"{spec.name} has no hyper-parameter {name!r}")
+                for name in variants.get("hyperparameters", {})
+                if name not in known
+            )
     if spec is not None and resolved is not None and fields["ask"] is not _INVALID:
         valid = askable_keys(resolved)
         problems.extend(
@@ -547,7 +694,84 @@ def load_exercise(path: Path) -> Exercise:
         raise _error(path, problems)
     del fields["format_version"]
     fields["hyperparameters"] = MappingProxyType(dict(fields["hyperparameters"]))
+    fields["exclude_mistakes"] = tuple(fields["exclude_mistakes"])
     return Exercise(**fields, source=path)
+
+
+# --- Variants ------------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\[[0-9]+\])?)\}")
+
+
+def _placeholder_values(
+    start: tuple[float, ...], hyperparameters: Mapping[str, Any]
+) -> dict[str, str]:
+    values = {f"start[{i}]": _number_text(x) for i, x in enumerate(start)}
+    values.update({name: _number_text(v) for name, v in hyperparameters.items()})
+    return values
+
+
+def _number_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{float(value):g}"
+
+
+def fill_placeholders(
+    text: str, start: tuple[float, ...], hyperparameters: Mapping[str, Any]
+) -> str:
+    """``{start[0]}`` and ``{lr}`` replaced by the exercise's numbers (plain text substitution:
+    nothing in the text is evaluated)."""
+    values = _placeholder_values(start, hyperparameters)
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def unknown_placeholders(exercise: Exercise) -> list[str]:
+    values = _placeholder_values(exercise.start, exercise.hyperparameters)
+    return [
+        m.group(1) for m in _PLACEHOLDER.finditer(exercise.description) if m.group(1) not in values
+    ]
+
+
+def variant_number(
+    exercise_id: str, seed: int, name: str, low: float, high: float, decimals: int
+) -> float:
+    """A number in ``[low, high]`` drawn from ``(exercise, seed, name)`` alone, stably.
+
+    The generator is SHA-256 of ``"<exercise id>|<seed>|<name>"``: its first 8 bytes, read as an
+    unsigned big-endian integer and divided by 2⁶⁴, give u in [0, 1); the number is
+    ``low + u·(high − low)`` rounded to ``decimals`` decimals. It never depends on ``hash()``,
+    NumPy's generators or the Python version, so a seed gives the same numbers everywhere.
+    """
+    digest = hashlib.sha256(f"{exercise_id}|{seed}|{name}".encode()).digest()
+    u = int.from_bytes(digest[:8], "big") / 2**64
+    return round(low + u * (high - low), decimals)
+
+
+def exercise_variant(exercise: Exercise, seed: int) -> Exercise:
+    """The exercise with its ``[variants]`` ranges drawn for ``seed`` (a student's numbers).
+
+    Raises:
+        ExerciseError: the exercise declares no variants.
+    """
+    variants = exercise.variants
+    if not variants:
+        raise ExerciseError(
+            f"exercise {exercise.id!r} declares no [variants]: every student gets the same numbers"
+        )
+    decimals = int(variants.get("decimals", 2))
+    start = list(exercise.start)
+    for i, (low, high) in enumerate(variants.get("start", [])):
+        start[i] = variant_number(exercise.id, seed, f"start[{i}]", low, high, decimals)
+    hyperparameters = dict(exercise.hyperparameters)
+    for name, (low, high) in variants.get("hyperparameters", {}).items():
+        hyperparameters[name] = variant_number(exercise.id, seed, name, low, high, decimals)
+    return dataclasses.replace(
+        exercise,
+        start=tuple(start),
+        hyperparameters=MappingProxyType(hyperparameters),
+        seed=seed,
+    )
 
 
 # --- Running -----------------------------------------------------------------------------------
@@ -708,4 +932,11 @@ def check_exercises(folder: Path) -> list[str]:
             )
         first_use.setdefault(exercise.id, path)
         lines.extend(_solve_problems(exercise))
+        lines.extend(
+            _line(path, "description", f"{{{name}}} names no start value or hyper-parameter")
+            for name in unknown_placeholders(exercise)
+        )
+        if exercise.variants:
+            for seed in (0, 1, 2):
+                lines.extend(_solve_problems(exercise_variant(exercise, seed)))
     return lines

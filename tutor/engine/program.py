@@ -262,17 +262,21 @@ class Program:
             raise ValueError("a tensor-scope program has no single lean step")
         return self._whole.lean(), self._previous
 
-    def evaluate(self, key: str, env: Mapping[str, Any]) -> Any:
+    def evaluate(self, key: str, env: Mapping[str, Any], *, shown: bool = False) -> Any:
         """One quantity from given inputs (grading checks a student's m̂ from their own m).
 
         ``env`` supplies every symbol the formula reads that is not a hyper-parameter
-        (``t``, ``m``, ``m_prev``, …); hyper-parameters come from the configuration.
+        (``t``, ``m``, ``m_prev``, …); hyper-parameters come from the configuration. With
+        ``shown``, the printed (textbook) form is evaluated, as a student following the table
+        would compute it, instead of the reference implementation's order.
         """
         formula = self.algorithm.formulas[key]
         merged = {**self.constants, **env}
         if "t" in merged:
             merged["t"] = float(merged["t"])
         with np.errstate(all="ignore"):
+            if shown:
+                formula = formula.specialize(merged)
             return formula.evaluate(merged)
 
 

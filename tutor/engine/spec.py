@@ -458,7 +458,11 @@ class Algorithm:
         """Every formula passed through ``rule(key, formula)``."""
         return Algorithm(
             tuple(
-                dataclasses.replace(s, formula=rule(s.quantity.key, s.formula))
+                dataclasses.replace(
+                    s,
+                    formula=rule(s.quantity.key, s.formula),
+                    when=None if s.when is None else rule(s.quantity.key, s.when),
+                )
                 if isinstance(s, Assign)
                 else s
                 for s in self.steps
@@ -615,7 +619,10 @@ class Config:
     def algorithm(self, shape: tuple[int, ...] | None = None) -> Algorithm:
         algorithm = self.spec.algorithm(self.setup(shape))
         for key, rewrite in self.rewrites:
-            algorithm = algorithm.with_formula(key, rewrite(algorithm.formulas[key]))
+            if key == "*":
+                algorithm = algorithm.transform(lambda _, formula, r=rewrite: r(formula))  # type: ignore[misc]
+            else:
+                algorithm = algorithm.with_formula(key, rewrite(algorithm.formulas[key]))
         return algorithm
 
     def hyperparameter_values(self) -> dict[str, Any]:
@@ -639,5 +646,6 @@ class Config:
         return dataclasses.replace(self, convention=convention)
 
     def with_formula(self, key: str, rewrite: Callable[[Expr], Expr]) -> Config:
-        """A variant whose formula for ``key`` is ``rewrite(original)``."""
+        """A variant whose formula for ``key`` is ``rewrite(original)``; ``key = "*"`` rewrites
+        every formula (a symbol swapped everywhere)."""
         return dataclasses.replace(self, rewrites=(*self.rewrites, (key, rewrite)))

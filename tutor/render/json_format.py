@@ -381,3 +381,9 @@ def exercise_check(result: Any, options: RenderOptions) -> str:
     from tutor.render.documents.catalog import check_data
 
     return dumps({"format_version": FORMAT_VERSION, **check_data(result)}) + "\n"
+
+
+def grade_report(result: Any, options: RenderOptions) -> str:
+    from tutor.render.documents.grade import report_data
+
+    return dumps({"format_version": FORMAT_VERSION, **report_data(result)}) + "\n"

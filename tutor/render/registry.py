@@ -56,6 +56,13 @@ FORMATS: dict[str, Format] = {
         ),
         Format("markdown", "tutor.render.markdown_format", "CommonMark with $…$ math"),
         Format("latex", "tutor.render.latex_format", "LaTeX (--standalone: a whole document)"),
+        Format(
+            "gradescope",
+            "tutor.render.gradescope_format",
+            "Gradescope's results.json (tutor grade)",
+            blocks=False,
+            kinds=frozenset({"grade-report"}),
+        ),
     )
 }
 

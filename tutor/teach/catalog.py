@@ -57,16 +57,41 @@ def exercise_list() -> ExerciseList:
     return ExerciseList(bundled_index())
 
 
-def exercise_detail(ref: str) -> ExerciseDetail:
-    from tutor.content.exercises import find_exercise
+def exercise_detail(ref: str, seed: int | None = None) -> ExerciseDetail:
+    """One exercise; with ``seed``, the variant of it that seed draws (a student's numbers)."""
+    from tutor.content.exercises import exercise_variant, find_exercise
 
-    return ExerciseDetail(find_exercise(ref))
+    exercise = find_exercise(ref)
+    return ExerciseDetail(exercise if seed is None else exercise_variant(exercise, seed))
 
 
 def check_report(folder: Path) -> CheckReport:
     from tutor.content.exercises import check_exercises
 
-    problems = tuple(check_exercises(folder))
-    return CheckReport(
-        folder, len(list(folder.rglob("*.toml"))) if folder.is_dir() else 0, problems
-    )
+    problems = list(check_exercises(folder))
+    if folder.is_dir():
+        problems += _mistake_problems(folder)
+    count = len(list(folder.rglob("*.toml"))) if folder.is_dir() else 0
+    return CheckReport(folder, count, tuple(problems))
+
+
+def _mistake_problems(folder: Path) -> list[str]:
+    """Mistake names in ``mistakes``/``exclude_mistakes`` that the registry does not know."""
+    import difflib
+
+    from tutor.content.exercises import ExerciseError, load_exercise
+    from tutor.teach.mistakes import MISTAKES
+
+    lines = []
+    for path in sorted(folder.rglob("*.toml")):
+        try:
+            exercise = load_exercise(path)
+        except ExerciseError:
+            continue  # already reported
+        for field_name in ("mistakes", "exclude_mistakes"):
+            for i, name in enumerate(getattr(exercise, field_name) or ()):
+                if name not in MISTAKES:
+                    close = difflib.get_close_matches(name, list(MISTAKES), n=1)
+                    hint = f"did you mean {close[0]!r}?" if close else "see tutor/teach/mistakes.py"
+                    lines.append(f"{path}: {field_name}[{i}]: unknown mistake {name!r} ({hint})")
+    return lines

@@ -13,4 +13,5 @@ BUILDERS: dict[str, str] = {
     "exercises": "tutor.render.documents.catalog:build_exercises",
     "exercise": "tutor.render.documents.catalog:build_exercise",
     "exercise-check": "tutor.render.documents.catalog:build_check",
+    "grade-report": "tutor.render.documents.grade:build",
 }

@@ -135,7 +135,14 @@ def exercises_data(result: Any) -> dict[str, Any]:
 def build_exercise(result: Any, options: RenderOptions) -> Document:
     e = result.exercise
     fields: list[tuple[str, Inlines]] = [
-        ("Id", inlines(Code(e.id), f" · optimizer: {e.optimizer} · topic: {e.topic}")),
+        (
+            "Id",
+            inlines(
+                Code(e.id),
+                f" · optimizer: {e.optimizer} · topic: {e.topic}"
+                + (f" · variant for seed {e.seed}" if e.seed is not None else ""),
+            ),
+        ),
         ("Loss", inlines(Code(e.loss))),
         ("Parameters", inlines(", ".join(e.params) if e.params else "(the loss's names, sorted)")),
         ("Start", inlines(Number(list(e.start)))),
@@ -169,9 +176,19 @@ def build_exercise(result: Any, options: RenderOptions) -> Document:
         e.title,
         (
             Heading(1, inlines(e.title)),
-            Paragraph(inlines(e.description.strip())),
+            Paragraph(inlines(e.statement.strip())),
             Fields(tuple(fields)),
-            Paragraph(inlines("Check your answers with: ", Code(f"tutor solve --exercise {e.id}"))),
+            Paragraph(
+                inlines(
+                    "Answer file: ",
+                    Code(
+                        f"tutor grade --template {e.id}"
+                        + (f" --seed {e.seed}" if e.seed is not None else "")
+                    ),
+                    "; check your numbers with ",
+                    Code("tutor grade FILE"),
+                )
+            ),
         ),
     )
 
@@ -184,7 +201,8 @@ def exercise_data(result: Any) -> dict[str, Any]:
             "title": e.title,
             "topic": e.topic,
             "optimizer": e.optimizer,
-            "description": e.description,
+            "description": e.statement,
+            "seed": e.seed,
             "loss": e.loss,
             "params": list(e.params) if e.params else None,
             "start": list(e.start),
@@ -192,7 +210,9 @@ def exercise_data(result: Any) -> dict[str, Any]:
             "steps": e.steps,
             "hyperparameters": dict(e.hyperparameters),
             "ask": list(e.ask),
-            "tolerance": e.tolerance,
+            "tolerance": e.tolerance.as_data(),
+            "tolerances": {k: t.as_data() for k, t in e.tolerances.items()},
+            "points": dict(e.points),
             "hints": list(e.hints),
             "convention": e.convention,
             "source": str(e.source),
