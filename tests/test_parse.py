@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,10 @@ import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sympy.core.cache import clear_cache
 from sympy.parsing.sympy_parser import parse_expr
 
+import tutor.symbolic.arrays as arrays_module
 import tutor.symbolic.parse as parse_module
 from tutor.errors import ExpressionError, TutorError
 from tutor.symbolic.parse import (
@@ -171,6 +175,75 @@ def test_long_sums_are_one_level_deep() -> None:
     assert parse_expression("*".join(["x"] * 200)).expr == x**200
 
 
+def test_a_thousand_term_sum_parses() -> None:
+    text = " + ".join(f"{i + 1}*x{i}**2" for i in range(1000))
+    assert len(text) <= MAX_LENGTH
+    parsed = parse_expression(text)
+    assert len(parsed.names) == 1000
+    assert parsed.expr.coeff(make_symbol("x999") ** 2) == 1000
+
+
+def _sum_of(n: int, prefix: str) -> str:
+    """``1*a0**2 - a1/2 + 3*a2**2 - ...``, with a function call in every tenth term."""
+    terms = [f"{i + 1}*{prefix}{i}**2" if i % 10 else f"exp({prefix}{i})/2" for i in range(n)]
+    return " + ".join(terms)
+
+
+def _ast_nodes(text: str) -> int:
+    return sum(1 for _ in ast.walk(ast.parse(text, mode="eval")))
+
+
+def _python_calls(action: Callable[[], object]) -> int:
+    """Every Python function call made while ``action`` runs (SymPy's own included): a measure
+    of work that, unlike time, does not depend on the machine."""
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event == "call"
+
+    clear_cache()  # SymPy's memo of earlier results would hide part of the work
+    sys.setprofile(count)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_parsing_work_is_proportional_to_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted, not timed: each AST node is visited once, the checks of a new node look at a
+    bounded number of SymPy arguments, and the total work per node does not grow with length
+    (the previous parser re-walked the whole tree after every operation: quadratic)."""
+    parse_expression(_sum_of(20, "warm"))  # SymPy's first use imports and caches
+    visits, inspected = 0, 0
+    real_visit, real_inspect = parse_module._Builder.visit, parse_module._inspect
+
+    def visit(self: Any, node: ast.AST, depth: int) -> Any:
+        nonlocal visits
+        visits += 1
+        return real_visit(self, node, depth)
+
+    def inspect(expr: sympy.Expr) -> Any:
+        nonlocal inspected
+        inspected += 1 + len(expr.args)
+        return real_inspect(expr)
+
+    per_node = {}
+    for n, prefix in [(100, "a"), (1000, "b")]:
+        text = _sum_of(n, prefix)
+        nodes = _ast_nodes(text)
+        visits = inspected = 0
+        with monkeypatch.context() as patch:
+            patch.setattr(parse_module._Builder, "visit", visit)
+            patch.setattr(parse_module, "_inspect", inspect)
+            parse_expression(text)
+        assert visits <= nodes
+        assert inspected <= 2 * nodes
+        per_node[n] = _python_calls(lambda text=text: parse_expression(text)) / nodes
+    assert per_node[1000] < 2 * per_node[100]  # linear up to SymPy's sorting; quadratic is 10x
+
+
 def test_moderate_nesting_is_fine() -> None:
     nested = "exp(" * 18 + "x" + ")" * 18
     assert parse_expression(nested).names == ("x",)
@@ -210,6 +283,9 @@ FUNCTIONS = "abs, cos, cosh, exp, log, max, min, sigmoid, sin, sinh, softplus, s
         ("max(x)", "max takes at least 2 arguments, got 1", 1),
         ("exp(x=1)", "keyword arguments are not allowed; pass arguments by position", 5),
         ("expp(x)", f"unknown function 'expp' (allowed: {FUNCTIONS}); did you mean 'exp'?", 1),
+        ("ln(x)", "'ln' is not a function here; use log, the natural logarithm", 1),
+        ("x * expit(x)", "'expit' is not a function here; did you mean sigmoid?", 5),
+        ("relu(x)", "'relu' is not a function here; write max(x, 0)", 1),
         ("x + foo(x)", f"unknown function 'foo' (allowed: {FUNCTIONS}); "
                        "to multiply, write foo*(...)", 5),
         ("(exp)(x)", "write the function name directly, as in exp(x)", 1),
@@ -229,6 +305,15 @@ FUNCTIONS = "abs, cos, cosh, exp, log, max, min, sigmoid, sin, sinh, softplus, s
         ("theta**100000", f"exponent 100000 is too large (the limit is {MAX_EXPONENT})", 6),
         ("99**999", "the result would have about 1994 digits (the limit is 1000)", 3),
         ("x**1000*x**1000", "a combined exponent is too large (the limit is 1000)", 8),
+        ("y*x**500*z*x**500*x", "a combined exponent is too large (the limit is 1000)", 18),
+        ("x/(0**y)", "the value is undefined", 2),  # SymPy makes zoo**y inside the product
+        ("(0**y)**-x", "division by zero (0 raised to a negative power)", 7),
+        ("x*10**300*10**300*10**300*10**300", "a number in the result would have more than "
+                                              "1000 digits", 26),
+        ("exp(800) + x", "exp of a constant beyond ±700 is outside float64's range; use a "
+                         "smaller number", 1),
+        ("1e300*1e300 + x", "the value is too large for a float64 (beyond about 1.8e308)", 6),
+        ("10**400", "the value is too large for a float64 (beyond about 1.8e308)", 3),
         ("1" * 101, "integer literal has 101 digits (the limit is 100)", 1),
         ("1e999", "number is too large for a float", 1),
         ("2**(1/997)", "an exact root of degree 997 of a 1-digit number is too costly (degree "
@@ -260,7 +345,10 @@ def test_refusals_name_the_part_and_the_column(text: str, reason: str, column: i
     [
         ("", "empty expression"),
         ("  \t ", "empty expression"),
-        ("x" * (MAX_LENGTH + 1), f"too long (501 characters; the limit is {MAX_LENGTH})"),
+        (
+            "x" * (MAX_LENGTH + 1),
+            f"too long ({MAX_LENGTH + 1} characters; the limit is {MAX_LENGTH})",
+        ),
         ("(" * 41 + "x" + ")" * 41, "brackets are nested too deeply (more than 40 levels)"),
         ("-" * 41 + "x", "expression is nested too deeply (more than 40 levels)"),
     ],
@@ -269,6 +357,19 @@ def test_global_problems_have_no_column(text: str, reason: str) -> None:
     error = refusal(text)
     assert (error.reason, error.column) == (reason, None)
     assert "at column" not in str(error)
+
+
+@pytest.mark.parametrize(("name", "advice"), sorted(parse_module._SYNONYMS.items()))
+def test_names_from_other_tools_get_advice(name: str, advice: str) -> None:
+    assert name not in ALLOWED_FUNCTIONS
+    error = refusal(f"{name}(x)")
+    assert (error.reason, error.column) == (f"'{name}' is not a function here; {advice}", 1)
+
+
+def test_overlong_names_are_refused() -> None:
+    error = refusal("y + " + "x" * 65)
+    assert (error.reason, error.column) == ("name is too long (65 characters; the limit is 64)", 5)
+    assert parse_expression("x" * 64).names == ("x" * 64,)
 
 
 def test_the_leftmost_problem_is_reported() -> None:
@@ -417,8 +518,9 @@ def test_text_is_never_executed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert refused is not None
 
 
-def test_parser_source_never_calls_an_evaluator() -> None:
-    source = Path(parse_module.__file__).read_text(encoding="utf-8")
+@pytest.mark.parametrize("module", [parse_module, arrays_module], ids=lambda m: m.__name__)
+def test_parser_source_never_calls_an_evaluator(module: Any) -> None:
+    source = Path(module.__file__).read_text(encoding="utf-8")
     banned = {"eval", "exec", "compile", "sympify", "parse_expr", "S", "__import__"}
     code_only = re.sub(r'""".*?"""', "", source, flags=re.S)
     for name in banned:

@@ -1,23 +1,55 @@
 """Losses: parsed safely, differentiated by SymPy once, compiled to NumPy once.
 
 A :class:`Loss` is built from text (a command line, an exercise file) through the whitelist
-parser, so nothing the user typed is ever executed. Its gradient is derived symbolically and both
-are compiled with ``sympy.lambdify`` a single time per (text, parameters) pair; every step after
-that is a plain NumPy call, never a ``subs``.
+parser, so nothing the user typed is ever executed. Parameters may be scalars, vectors or
+matrices, and the loss may use data arrays; every entry of a shaped parameter is one component
+of the flat vector θ (the engine's :class:`~tutor.engine.layout.Layout`: parameters in order,
+row-major within each). The gradient is derived symbolically, one component at a time, and
+compiled with ``sympy.lambdify`` a single time per (text, parameters, shapes, data); every step
+after that is a plain NumPy call, never a ``subs``. The Hessian is derived only when asked for.
+
+Deriving and compiling cost grows with the entries of θ times the size of the expression, so θ
+has at most :data:`MAX_PARAMETER_ENTRIES` entries.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy
 
 from tutor.errors import TutorError
 from tutor.symbolic.parse import make_symbol, parse_expression
+
+if TYPE_CHECKING:
+    from tutor.engine.layout import Layout
+
+MAX_PARAMETER_ENTRIES = 64
+"""Most entries of θ, all parameters together (an 8x8 matrix). Measured on the development
+machine, the worst of ``sum(W**2)``, ``norm(W)``, ``sum(sigmoid(W) * log(1 + W**2) + exp(-W))``
+and ``sum((W @ x - y)**2)`` (W 4x16, float data) compiles in about 2 s at this size; losses that
+use every entry in many terms (``mean((X @ w - y)**2)`` over many samples) can take longer."""
+
+_Shapes = tuple[tuple[str, tuple[int, ...]], ...]
+_Data = tuple[tuple[str, tuple[int, ...], tuple[float, ...]], ...]
+
+
+def _compiled(symbols: Sequence[sympy.Symbol], exprs: Any) -> Callable[..., Any]:
+    # Passing the module itself (not "numpy") gives the same NumPy printer but skips lambdify's
+    # "from numpy import *", which imports every NumPy submodule (a tenth of a second).
+    return sympy.lambdify(symbols, exprs, modules=[np], dummify=True)
+
+
+def _stacked(parts: Sequence[Any], theta: np.ndarray) -> np.ndarray:
+    """Per-component results (numbers or arrays over a batch) as one array ``(..., len(parts))``;
+    constant components are broadcast over the batch."""
+    batch = np.broadcast_arrays(*parts, theta[..., 0])
+    return np.stack(batch, axis=-1)[..., :-1].astype(np.float64, copy=False)
 
 
 @dataclass(frozen=True)
@@ -27,8 +59,10 @@ class Loss:
     Attributes:
         text: the loss as written.
         params: parameter names, in the order of the parameter vector θ.
-        expr: the SymPy expression.
-        gradient_exprs: ∂L/∂θᵢ for each parameter, simplified by SymPy's differentiation only.
+        layout: where each parameter lives in θ and its shape (scalars have shape ``()``).
+        expr: the SymPy expression, in the symbols of :meth:`component_names`.
+        gradient_exprs: ∂L/∂θᵢ for each component of θ, in order, simplified by SymPy's
+            differentiation only.
     """
 
     text: str
@@ -37,6 +71,11 @@ class Loss:
     gradient_exprs: tuple[sympy.Expr, ...]
     _value: Callable[..., Any] = field(repr=False, compare=False)
     _gradient: Callable[..., Any] = field(repr=False, compare=False)
+    layout: Layout = field(kw_only=True)
+
+    def component_names(self) -> tuple[str, ...]:
+        """The name of every entry of θ: ``x``, ``W[0,0]``, ``W[0,1]``, …"""
+        return self.layout.component_names()
 
     def value(self, theta: np.ndarray) -> Any:
         """L(θ) for θ of shape ``(n,)`` (a float) or ``(..., n)`` (an array of losses)."""
@@ -48,12 +87,40 @@ class Loss:
         """∇L(θ), with the same shape as θ (which may carry batch dimensions)."""
         if theta.ndim == 1:
             return np.array(self._gradient(*theta), dtype=np.float64)
-        parts = self._gradient(*np.moveaxis(theta, -1, 0))
-        return np.stack(np.broadcast_arrays(*parts, theta[..., 0]), axis=-1)[..., :-1].astype(
-            np.float64, copy=False
-        )
+        return _stacked(self._gradient(*np.moveaxis(theta, -1, 0)), theta)
+
+    @functools.cached_property
+    def hessian_exprs(self) -> tuple[tuple[sympy.Expr, ...], ...]:
+        """∂²L/∂θᵢ∂θⱼ, derived on first use (each pair once: the matrix is symmetric)."""
+        symbols = [make_symbol(name) for name in self.component_names()]
+        upper = {
+            (i, j): sympy.diff(self.gradient_exprs[i], symbols[j])
+            for i in range(len(symbols))
+            for j in range(i, len(symbols))
+        }
+        n = len(symbols)
+        return tuple(tuple(upper[min(i, j), max(i, j)] for j in range(n)) for i in range(n))
+
+    @functools.cached_property
+    def _hessian(self) -> Callable[..., Any]:
+        symbols = [make_symbol(name) for name in self.component_names()]
+        return _compiled(symbols, [entry for row in self.hessian_exprs for entry in row])
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        """∇²L(θ): ``(n, n)`` for θ of shape ``(n,)``, or ``(..., n, n)`` for a batch.
+
+        >>> compile_loss("x**2 + 3*x*y").hessian(np.array([1.0, 2.0]))
+        array([[2., 3.],
+               [3., 0.]])
+        """
+        n = theta.shape[-1]
+        if theta.ndim == 1:
+            return np.array(self._hessian(*theta), dtype=np.float64).reshape(n, n)
+        flat = _stacked(self._hessian(*np.moveaxis(theta, -1, 0)), theta)
+        return flat.reshape(*theta.shape[:-1], n, n)
 
     def gradient_text(self) -> list[str]:
+        """Each component of the gradient as SymPy prints it, e.g. ``1/(3*x**(2/3))``."""
         return [str(g) for g in self.gradient_exprs]
 
 
@@ -66,29 +133,69 @@ def _check_params(params: Sequence[str]) -> tuple[str, ...]:
     return names
 
 
+def _check_entries(text: str, names: Sequence[str], shapes: Mapping[str, tuple[Any, ...]]) -> None:
+    """Refuse more than :data:`MAX_PARAMETER_ENTRIES` entries (sizes that are not positive whole
+    numbers count as 1 here: the parser refuses them)."""
+    sizes = [[d if isinstance(d, int) and d > 0 else 1 for d in shapes.get(n, ())] for n in names]
+    entries = sum(math.prod(shape) for shape in sizes)
+    if entries > MAX_PARAMETER_ENTRIES:
+        raise TutorError(
+            f"loss {text!r} has {entries:,} parameter entries (the limit is "
+            f"{MAX_PARAMETER_ENTRIES}); use fewer or smaller parameters"
+        )
+
+
 @functools.lru_cache(maxsize=64)
-def _compile(text: str, params: tuple[str, ...] | None) -> Loss:
-    parsed = parse_expression(text, params)
+def _compile(text: str, params: tuple[str, ...] | None, shapes: _Shapes, data: _Data) -> Loss:
+    by_name = dict(shapes)
+    if params is not None:  # refused before parsing, whose work also grows with the entries
+        _check_entries(text, params, by_name)
+    arrays = {name: np.array(values).reshape(shape) for name, shape, values in data}
+    parsed = parse_expression(text, params, shapes=by_name, data=arrays)
     names = params if params is not None else parsed.names
     if not names:
         raise TutorError(f"loss {text!r} has no parameters to optimize")
-    symbols = [make_symbol(name) for name in names]
+    _check_entries(text, names, by_name)
+    from tutor.engine.layout import Layout  # the engine package loads every optimizer
+
+    layout = Layout.of((name, by_name.get(name, ())) for name in names)
+    symbols = [make_symbol(name) for name in layout.component_names()]
     gradient = tuple(sympy.diff(parsed.expr, s) for s in symbols)
-    # Passing the module itself (not "numpy") gives the same NumPy printer but skips lambdify's
-    # "from numpy import *", which imports every NumPy submodule (a tenth of a second).
-    value_fn = sympy.lambdify(symbols, parsed.expr, modules=[np], dummify=True)
-    gradient_fn = sympy.lambdify(symbols, list(gradient), modules=[np], dummify=True)
-    return Loss(text, tuple(names), parsed.expr, gradient, value_fn, gradient_fn)
+    value_fn, gradient_fn = _compiled(symbols, parsed.expr), _compiled(symbols, list(gradient))
+    return Loss(text, names, parsed.expr, gradient, value_fn, gradient_fn, layout=layout)
 
 
-def compile_loss(text: str, params: Sequence[str] | None = None) -> Loss:
-    """Parse, differentiate and compile ``text``; results are cached per (text, params).
+def compile_loss(
+    text: str,
+    params: Sequence[str] | None = None,
+    *,
+    shapes: Mapping[str, Sequence[int]] | None = None,
+    data: Mapping[str, np.ndarray] | None = None,
+) -> Loss:
+    """Parse, differentiate and compile ``text``; results are cached per argument values.
 
     Args:
-        text: the loss, e.g. ``"(1 - x)**2 + 100*(y - x**2)**2"``.
+        text: the loss, e.g. ``"(1 - x)**2 + 100*(y - x**2)**2"`` or
+            ``"sum((W @ x - y)**2)"``.
         params: parameter names in order; by default the loss's free names, sorted.
+        shapes: shapes of the parameters that are not scalars, e.g. ``{"W": (2, 3)}``.
+        data: known arrays the loss uses, by name, e.g. ``{"x": np.array([1.0, 2.0, 3.0])}``.
 
     Raises:
-        TutorError: the text is refused by the parser or names no parameter.
+        TutorError: the text is refused by the parser, names no parameter, or has more than
+            :data:`MAX_PARAMETER_ENTRIES` parameter entries.
+
+    >>> loss = compile_loss("sum((W @ x - y)**2)", shapes={"W": (1, 2)},
+    ...                     data={"x": np.array([1.0, 2.0]), "y": np.array([3.0])})
+    >>> loss.component_names(), loss.value(np.array([1.0, 1.0]))
+    (('W[0,0]', 'W[0,1]'), 0.0)
     """
-    return _compile(text.strip(), None if params is None else _check_params(params))
+    names = None if params is None else _check_params(params)
+    shape_key = tuple(sorted((name, tuple(shape)) for name, shape in (shapes or {}).items()))
+    data_key = tuple(
+        sorted(
+            (name, np.shape(array), tuple(np.asarray(array, dtype=np.float64).ravel().tolist()))
+            for name, array in (data or {}).items()
+        )
+    )
+    return _compile(text.strip(), names, shape_key, data_key)

@@ -1,20 +1,21 @@
-"""Safe parsing of untrusted loss expressions into SymPy.
+"""Safe parsing of untrusted loss expressions into SymPy, in one pass over Python's syntax tree.
 
 Loss expressions arrive from command lines, exercise files and student answers, so the text is
-never executed or handed to SymPy's string parser. Instead:
+never executed or handed to SymPy's string parser. After cheap text checks (length, blank text,
+control characters, bracket nesting), ``ast.parse(text, mode="eval")`` builds a syntax tree,
+running nothing, and one visitor walks it once, a handler per node type, building SymPy from
+``Symbol``/``Integer``/``Float``/``Add``/``Mul``/``Pow`` and whitelisted functions. Any other
+node (attributes other than ``.T``, indexing, strings, comparisons, ``^``...) is refused there.
 
-1. Cheap text checks run first: length (``MAX_LENGTH``), blank text, control characters and
-   bracket nesting (``MAX_DEPTH``).
-2. ``ast.parse(text, mode="eval")`` builds a Python syntax tree. Parsing does not run anything.
-3. A *shape check* walks the whole tree (iteratively) and refuses every construct that is not on
-   the whitelist, reporting the leftmost one: attribute access, indexing, strings, comparisons,
-   ``^``/``//``/``%``, lambdas, comprehensions, keyword arguments, calls of anything but a plain
-   function name, and so on.
-4. A visitor with a node-type -> handler dispatch table builds the SymPy tree directly from
-   ``sympy.Symbol``/``Integer``/``Float``/``Add``/``Mul``/``Pow`` and the whitelisted functions.
-   It counts nesting depth, resolves names, checks function arity and guards every power *before*
-   SymPy builds it, so inputs such as ``9**9**9**9`` or ``2**(1/997)`` are refused in
-   microseconds instead of making SymPy compute enormous numbers.
+Each entry of a built value carries a summary (:class:`_Term`): its SymPy form, its float64
+value when it is a number, and a bound on its size. A new entry is checked from its parts'
+summaries before SymPy builds it: number-only parts are computed in float64, so ``1/0``,
+``log(0)``, ``sqrt(-1)``, ``(-8)**(1/3)`` and ``exp(1000)`` are refused while the tree keeps
+SymPy's exact numbers (``x**(1/3)`` differentiates to ``1/(3*x**(2/3))``); powers are guarded
+(``|exponent| <= MAX_EXPONENT``, at most ``MAX_DIGITS`` digits, exact roots only while cheap);
+then only the top of the new node is inspected (``zoo``, ``I``, ``x**1000*x**1000``). A chain
+``a + b - c + ...`` is built with one ``Add`` call: the work grows with the text, not its square.
+Vectors and matrices are handled by :mod:`tutor.symbolic.arrays`; each entry gets these checks.
 
 Every refusal is an :class:`~tutor.errors.ExpressionError` whose one-line reason names the bad part
 and the fix; ``column`` is the 1-based character offset of the offending part in the original text
@@ -26,89 +27,176 @@ from __future__ import annotations
 import ast
 import builtins
 import difflib
+import functools
 import keyword
 import math
+import operator
 import re
 import types
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import mpmath
+import numpy as np
 import sympy
 
 from tutor.errors import ExpressionError
+from tutor.symbolic import arrays
+from tutor.symbolic.arrays import ARRAY_FUNCTIONS, MAX_ENTRIES, MAX_OPERATIONS, Arity, Array
+
+if TYPE_CHECKING:
+    from tutor.engine.layout import Layout
 
 __all__ = [
     "ALLOWED_FUNCTIONS",
+    "ARRAY_FUNCTIONS",
     "CONSTANTS",
     "MAX_DEPTH",
     "MAX_DIGITS",
+    "MAX_ENTRIES",
     "MAX_EXPONENT",
     "MAX_EXP_ARGUMENT",
     "MAX_LENGTH",
     "MAX_LITERAL_DIGITS",
+    "MAX_NAME_LENGTH",
+    "MAX_OPERATIONS",
     "MAX_ROOT_SIZE",
     "RESERVED_NAMES",
     "Arity",
     "FunctionSpec",
     "ParsedExpression",
+    "data_number",
     "make_symbol",
+    "name_problem",
     "parse_expression",
 ]
 
-MAX_LENGTH = 500
-"""Longest accepted expression text, in characters."""
-
+MAX_LENGTH = 20_000
+"""Longest accepted expression text, in characters (a sum of about 1,000 terms)."""
 MAX_DEPTH = 40
 """Deepest accepted nesting, counted both as brackets in the text and as syntax-tree levels.
 A chain of same-kind operators such as ``a + b - c + d`` counts as a single level."""
-
 MAX_EXPONENT = 1000
 """Largest accepted absolute value of a numeric exponent, e.g. ``x**1000`` but not ``x**1001``."""
-
 MAX_DIGITS = 1000
-"""Largest accepted size of any number in the result, in decimal digits (or decimal exponent for
-floats); powers of numbers are estimated before they are computed."""
-
+"""Largest accepted exact number, in decimal digits (estimated before it is computed)."""
 MAX_LITERAL_DIGITS = 100
 """Longest accepted integer literal, in digits."""
-
 MAX_ROOT_SIZE = 40
-MAX_EXP_ARGUMENT = 700  # exp(709.8) is the largest float64
-"""An exact root ``b**(p/q)`` of a number ``b`` is accepted only when ``q`` times the number of
-digits of ``b`` is at most this (``sqrt`` of a 20-digit number, ``2**(1/40)``). SymPy factors the
-base to simplify such roots, which becomes very slow for large bases or degrees; a decimal
-exponent (``2**0.001``) gives a float instead and is always fast."""
+"""An exact root ``b**(p/q)`` needs ``q`` times the digits of ``b`` at most this: SymPy factors
+``b`` to simplify it (``2**(1/40)`` is fine, ``2**(1/997)`` is refused, ``2**0.001`` is a float)."""
+MAX_EXP_ARGUMENT = 700
+"""Largest ``|c|`` in ``exp(c)`` for a constant ``c`` (``exp(709.8)`` is float64's limit)."""
+MAX_NAME_LENGTH = 64
+"""Longest accepted name, in characters."""
+MAX_EVALUATED_SIZE = 64
+"""SymPy's functions analyse their argument (``abs(-x)`` becomes ``abs(x)``) at a cost that grows
+with it; larger arguments with parameters are left as written (same value, same derivative)."""
 
 _HINT = "use numbers, names, + - * / ** and functions such as exp(x)"
+_UNDEFINED, _NON_REAL = "undefined", "non-real"
+_TOO_LARGE = "the value is too large for a float64 (beyond about 1.8e308)"
 
 
-# --------------------------------------------------------------------------------------------
-# Whitelisted functions and constants
-# --------------------------------------------------------------------------------------------
+# --- Numbers: float64 values and guards ---------------------------------------------------------
 
 
-class Arity(NamedTuple):
-    """How many arguments a function takes: ``minimum`` up to ``maximum`` (``None``: no limit)."""
+def _float64(compute: Callable[..., Any], *args: Any) -> Any:
+    """``compute(*args)`` in float64, with overflow turned into ``inf``. Our float64 functions
+    return ``nan`` where the value is undefined and a complex number where it is not real."""
+    try:
+        return compute(*args)
+    except OverflowError:
+        return math.inf
 
-    minimum: int
-    maximum: int | None
 
-    def accepts(self, count: int) -> bool:
-        """Whether a call with ``count`` arguments is allowed."""
-        return count >= self.minimum and (self.maximum is None or count <= self.maximum)
+def _power64(base: float, exponent: float) -> complex:
+    if base < 0 and not exponent.is_integer():
+        return 1j
+    return math.nan if base == 0 and exponent < 0 else base**exponent
 
-    def describe(self) -> str:
-        """E.g. ``"1 argument"`` or ``"at least 2 arguments"``."""
-        noun = "argument" if self.minimum == 1 else "arguments"
-        if self.maximum is None:
-            return f"at least {self.minimum} {noun}"
-        if self.maximum == self.minimum:
-            return f"{self.minimum} {noun}"
-        return f"{self.minimum} to {self.maximum} arguments"
+
+def _digits(number: sympy.Number) -> float:
+    """Roughly how many decimal digits ``number`` has (for floats: |decimal exponent|)."""
+    if number.is_zero:
+        return 0.0
+    if isinstance(number, sympy.Rational):
+        return max(math.log10(abs(number.p)), math.log10(number.q))
+    return abs(float(mpmath.mag(number))) * math.log10(2)
+
+
+def _power_problem(base: sympy.Expr, exponent: sympy.Expr, size: float | None) -> str | None:
+    """Why ``base**exponent`` must not be built (``size``: |exponent| when it is a number)."""
+    if base == sympy.E:
+        return _exp_problem(exponent, size)
+    if size is None:
+        return None
+    if size > MAX_EXPONENT:
+        shown = str(exponent) if len(str(exponent)) <= 20 else "of this size"
+        return f"exponent {shown} is too large (the limit is {MAX_EXPONENT})"
+    for factor in sympy.Mul.make_args(base):
+        number, power = factor.as_base_exp()
+        if isinstance(factor, sympy.exp):
+            problem = _exp_problem(sympy.Mul(factor.args[0], exponent), None)
+            if problem is not None:
+                return problem
+        if not (exponent.is_Number and number.is_Number and power.is_Number):
+            continue
+        power = power * exponent
+        digits = float(abs(power)) * _digits(number)
+        if digits > MAX_DIGITS:
+            return f"the result would have about {digits:.0f} digits (the limit is {MAX_DIGITS})"
+        degree, width = (power.q if power.is_Rational else 1), int(_digits(number)) + 1
+        if number.is_Rational and degree > 1 and degree * width > MAX_ROOT_SIZE:
+            return (
+                f"an exact root of degree {degree} of a {width}-digit number is too costly "
+                f"(degree times digits must be at most {MAX_ROOT_SIZE}); write the exponent "
+                "as a decimal instead, e.g. 0.25 for 1/4"
+            )
+    return None
+
+
+def _exp_problem(argument: sympy.Expr, value: float | None) -> str | None:
+    """Refuse ``exp`` of a constant beyond float64's range, and guard ``exp(c*log(b))``, which
+    SymPy rewrites as the power ``b**c``, like any other power."""
+    if value is None and argument.is_number:  # exp(a)**c: a constant not computed yet
+        value = _float64(lambda: abs(float(argument.evalf(20))))
+    if value is not None and abs(value) > MAX_EXP_ARGUMENT:
+        reason = f"exp of a constant beyond ±{MAX_EXP_ARGUMENT} is outside float64's range"
+        return reason + "; use a smaller number"
+    for term in sympy.Add.make_args(argument):
+        coefficient, rest = term.as_coeff_Mul()
+        logs = rest.atoms(sympy.log)
+        if logs:
+            base = sympy.Mul(*(log.args[0] for log in logs), evaluate=False)
+            problem = _power_problem(base, coefficient, float(abs(coefficient)))
+            if problem is not None:
+                return problem
+    return None
+
+
+_SPECIAL = {id(s): _UNDEFINED for s in (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)}
+_SPECIAL[id(sympy.I)] = _NON_REAL
+
+
+def _inspect(expr: sympy.Expr) -> tuple[str, sympy.Expr] | None:
+    """What SymPy made at the top of a new ``expr`` (itself and its direct arguments): an
+    undefined or non-real value, or a number or combined exponent that is too large."""
+    for sub in (expr, *expr.args):
+        for part in (sub, sub.base, sub.exp) if sub.is_Pow else (sub,):  # 1/0**x is zoo**x
+            if id(part) in _SPECIAL:
+                return _SPECIAL[id(part)], sub
+        if sub.is_Number and _digits(sub) > MAX_DIGITS:
+            return f"a number in the result would have more than {MAX_DIGITS} digits", sub
+        if sub.is_Pow and sub.exp.is_Number and abs(sub.exp) > MAX_EXPONENT:
+            return f"a combined exponent is too large (the limit is {MAX_EXPONENT})", sub
+    return None
+
+
+# --- Functions, constants and names -------------------------------------------------------------
 
 
 class FunctionSpec(NamedTuple):
@@ -118,67 +206,82 @@ class FunctionSpec(NamedTuple):
     build: Callable[..., sympy.Expr]
 
 
-def _sigmoid(x: sympy.Expr) -> sympy.Expr:
-    """The logistic function ``1/(1 + exp(-x))``."""
-    return sympy.Pow(sympy.Add(sympy.Integer(1), sympy.exp(sympy.Mul(sympy.Integer(-1), x))), -1)
+def _negate(x: sympy.Expr) -> sympy.Expr:
+    return sympy.Mul(sympy.Integer(-1), x)
 
 
-def _softplus(x: sympy.Expr) -> sympy.Expr:
-    """``log(1 + exp(x))``."""
-    return sympy.log(sympy.Add(sympy.Integer(1), sympy.exp(x)))
+_ONE, _TWO_OR_MORE = Arity(1, 1), Arity(2, None)
 
 
-_ONE = Arity(1, 1)
-_TWO_OR_MORE = Arity(2, None)
+class _Function(NamedTuple):
+    """An element-wise function: its arity, its SymPy builder, itself in float64, and a guard of
+    ``(expr, value)`` run before SymPy evaluates it (it would compute huge numbers, exact roots)."""
 
+    arity: Arity
+    build: Callable[..., sympy.Expr]
+    compute: Callable[..., Any]
+    guard: Callable[[sympy.Expr, float | None], str | None] | None = None
+
+
+_FUNCTIONS: Mapping[str, _Function] = {
+    "abs": _Function(_ONE, sympy.Abs, abs),
+    "cos": _Function(_ONE, sympy.cos, math.cos),
+    "cosh": _Function(_ONE, sympy.cosh, math.cosh, _exp_problem),
+    "exp": _Function(_ONE, sympy.exp, math.exp, _exp_problem),
+    "log": _Function(
+        _ONE, sympy.log, lambda v: math.log(v) if v > 0 else 1j if v < 0 else math.nan
+    ),
+    "max": _Function(_TWO_OR_MORE, sympy.Max, max),
+    "min": _Function(_TWO_OR_MORE, sympy.Min, min),
+    "sigmoid": _Function(
+        _ONE,
+        lambda x: sympy.Pow(sympy.Add(sympy.Integer(1), sympy.exp(_negate(x))), -1),
+        lambda v: 1.0 / (1.0 + math.exp(-v)),
+        lambda x, v: _exp_problem(_negate(x), None if v is None else -v),
+    ),
+    "sin": _Function(_ONE, sympy.sin, math.sin),
+    "sinh": _Function(_ONE, sympy.sinh, math.sinh, _exp_problem),
+    "softplus": _Function(
+        _ONE,
+        lambda x: sympy.log(sympy.Add(sympy.Integer(1), sympy.exp(x))),
+        lambda v: math.log1p(math.exp(v)),
+        _exp_problem,
+    ),
+    "sqrt": _Function(
+        _ONE,
+        sympy.sqrt,
+        lambda v: math.sqrt(v) if v >= 0 else 1j,
+        lambda x, v: _power_problem(x, sympy.Rational(1, 2), 0.5),
+    ),
+    "tan": _Function(_ONE, sympy.tan, math.tan),
+    "tanh": _Function(_ONE, sympy.tanh, math.tanh),
+}
 ALLOWED_FUNCTIONS: Mapping[str, FunctionSpec] = types.MappingProxyType(
-    {
-        "abs": FunctionSpec(_ONE, sympy.Abs),
-        "cos": FunctionSpec(_ONE, sympy.cos),
-        "cosh": FunctionSpec(_ONE, sympy.cosh),
-        "exp": FunctionSpec(_ONE, sympy.exp),
-        "log": FunctionSpec(_ONE, sympy.log),
-        "max": FunctionSpec(_TWO_OR_MORE, sympy.Max),
-        "min": FunctionSpec(_TWO_OR_MORE, sympy.Min),
-        "sigmoid": FunctionSpec(_ONE, _sigmoid),
-        "sin": FunctionSpec(_ONE, sympy.sin),
-        "sinh": FunctionSpec(_ONE, sympy.sinh),
-        "softplus": FunctionSpec(_ONE, _softplus),
-        "sqrt": FunctionSpec(_ONE, sympy.sqrt),
-        "tan": FunctionSpec(_ONE, sympy.tan),
-        "tanh": FunctionSpec(_ONE, sympy.tanh),
-    }
+    {name: FunctionSpec(f.arity, f.build) for name, f in _FUNCTIONS.items()}
 )
-"""The functions an expression may call: name -> (arity, builder). ``log`` is the natural log
-of one argument, ``abs`` is ``sympy.Abs``, ``sigmoid(x) = 1/(1 + exp(-x))``,
-``softplus(x) = log(1 + exp(x))``, ``max``/``min`` take two or more arguments."""
+"""The element-wise functions: name -> (arity, builder). ``log`` is the natural log, ``abs`` is
+``sympy.Abs``, ``sigmoid(x) = 1/(1 + exp(-x))``, ``softplus(x) = log(1 + exp(x))``; ``max`` and
+``min`` take two or more arguments. On vectors and matrices they apply entry by entry; the
+functions of whole arrays (``sum``, ``dot``, ...) are :data:`ARRAY_FUNCTIONS`."""
 
 CONSTANTS: Mapping[str, sympy.Expr] = types.MappingProxyType({"e": sympy.E, "pi": sympy.pi})
-"""Named constants. A parameter listed in ``params`` with the same name takes precedence."""
+"""Named constants. A parameter or data array with the same name takes precedence."""
 
-_LAMBDIFY_MODULES = frozenset(
+_SYNONYMS: Mapping[str, str] = types.MappingProxyType(
     {
-        "builtins",
-        "cupy",
-        "jax",
-        "math",
-        "mpmath",
-        "np",
-        "numexpr",
-        "numpy",
-        "scipy",
-        "sympy",
-        "tensorflow",
-        "torch",
+        **{"ln": "use log, the natural logarithm", "relu": "write max(x, 0)", "pow": "write x**y"},
+        **dict.fromkeys(("expit", "logistic"), "did you mean sigmoid?"),
+        **dict.fromkeys(("fabs", "absolute"), "did you mean abs?"),
     }
 )
+"""Function names from other tools that mean one of ours, with what to write instead."""
+
+_FUNCTION_NAMES = ALLOWED_FUNCTIONS.keys() | ARRAY_FUNCTIONS.keys()
+_MODULES = {"cupy", "jax", "math", "mpmath", "np", "numexpr", "numpy", "scipy", "sympy", "torch"}
+_SITE = {"copyright", "credits", "exit", "help", "license", "quit", "tensorflow"}
+_SYMPY = {"lambdify", "parse_expr", "simplify", "sympify"}
 RESERVED_NAMES: frozenset[str] = (
-    frozenset(
-        {n for n in dir(builtins) if not n.startswith("_")}
-        | {"copyright", "credits", "exit", "help", "license", "quit"}
-        | _LAMBDIFY_MODULES
-        | {"lambdify", "parse_expr", "simplify", "sympify"}
-    )
+    frozenset({n for n in dir(builtins) if not n.startswith("_")} | _SITE | _MODULES | _SYMPY)
     - ALLOWED_FUNCTIONS.keys()
 )
 """Names refused as parameters: Python built-ins (``eval``, ``open``, ...), module names that
@@ -186,8 +289,34 @@ generated numeric code relies on (``numpy``, ``math``, ...) and SymPy entry poin
 
 
 def make_symbol(name: str) -> sympy.Symbol:
-    """The SymPy symbol the parser uses for parameter ``name``: ``Symbol(name, real=True)``."""
+    """The symbol of parameter ``name`` (or of entry ``"W[0,1]"``): ``Symbol(name, real=True)``."""
     return sympy.Symbol(name, real=True)
+
+
+def data_number(value: float) -> sympy.Expr:
+    """The exact SymPy number of one data entry: ``Integer`` for integral values up to 2**53 (so
+    gradients print ``2*x``, not ``2.0*x``), else ``Float`` holding exactly the float64. Either
+    way, the compiled loss computes with the same float64 numbers NumPy would."""
+    if value.is_integer() and abs(value) <= 2**53:
+        return sympy.Integer(int(value))
+    return sympy.Float(value)
+
+
+def name_problem(name: str, role: str = "a parameter") -> str | None:
+    """Why ``name`` cannot be a parameter (or ``role``, e.g. ``"a data name"``), else ``None``:
+    ``"'exp' is a function name and cannot be a parameter"``."""
+    if not name.isidentifier() or keyword.iskeyword(name):
+        return f"{name!r} is not a valid name"
+    name = unicodedata.normalize("NFKC", name)
+    if name in _FUNCTION_NAMES and name not in RESERVED_NAMES:  # 'sum' is a reserved name
+        return f"'{name}' is a function name and cannot be {role}"
+    if name.startswith("_"):
+        return f"name '{name}' is not allowed; names must not start with '_'"
+    if name in RESERVED_NAMES:
+        return f"'{name}' is a reserved name; choose another name"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"name is too long ({len(name)} characters; the limit is {MAX_NAME_LENGTH})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -196,91 +325,33 @@ class ParsedExpression:
 
     Attributes:
         text: the original text.
-        expr: the SymPy expression; parameters are :func:`make_symbol` symbols.
+        expr: the SymPy expression, a single number; parameters are :func:`make_symbol` symbols
+            (the entries of a shaped parameter ``W`` are ``W[0,0]``, ``W[0,1]``, ...).
         names: the parameter names written in the text, sorted. This can include names that
             cancel out of ``expr`` (``x - x`` gives ``expr == 0`` and ``names == ("x",)``).
+        shapes: ``(name, shape)`` for each name in ``names`` that is not a scalar.
     """
 
     text: str
     expr: sympy.Expr
     names: tuple[str, ...]
+    shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+    @property
+    def layout(self) -> Layout:
+        """The engine layout of ``names``, in sorted order, with their shapes."""
+        from tutor.engine.layout import Layout  # the engine package loads every optimizer
+
+        return Layout.of((name, dict(self.shapes).get(name, ())) for name in self.names)
 
 
-# --------------------------------------------------------------------------------------------
-# Positions
-# --------------------------------------------------------------------------------------------
+# --- Text, positions and syntax errors ----------------------------------------------------------
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-
-
-class _Source:
-    """The text as parsed (leading whitespace removed) and a map from AST positions to columns."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.body = text.lstrip(" \t\r\n")
-        self.lead = len(text) - len(self.body)
-        self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer(self.body)]
-
-    def _line(self, lineno: int) -> str:
-        start = self.line_starts[lineno - 1]
-        end = self.line_starts[lineno] if lineno < len(self.line_starts) else len(self.body)
-        return self.body[start:end]
-
-    def offset(self, lineno: int, byte_col: int) -> int:
-        """0-based offset in the original text of an AST position (UTF-8 byte column)."""
-        prefix = self._line(lineno).encode("utf-8")[:byte_col].decode("utf-8", errors="ignore")
-        return self.lead + self.line_starts[lineno - 1] + len(prefix)
-
-    def start(self, node: ast.AST) -> int:
-        """0-based offset where ``node`` starts."""
-        return self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
-
-    def end(self, node: ast.AST) -> int:
-        """0-based offset just after ``node``."""
-        return self.offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
-
-    def find(self, symbol: str, after: ast.AST, fallback: ast.AST) -> int:
-        """Offset of ``symbol`` after the end of ``after``, or where ``fallback`` starts."""
-        found = self.text.find(symbol, self.end(after))
-        return found if found >= 0 else self.start(fallback)
-
-    def char_offset(self, lineno: int, char_col: int) -> int:
-        """0-based offset in the original text of a (line, 0-based character column) position."""
-        return self.lead + self.line_starts[lineno - 1] + char_col
-
-
-# --------------------------------------------------------------------------------------------
-# Text checks and syntax errors
-# --------------------------------------------------------------------------------------------
-
-
-class _Refusal(Exception):
-    """Internal: a reason and a 0-based offset (``None``: global); becomes ExpressionError."""
-
-    def __init__(self, reason: str, offset: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.offset = offset
-
-
-def _check_text(text: str) -> None:
-    """Refuse overlong, blank, control-character and too deeply bracketed text."""
-    if len(text) > MAX_LENGTH:
-        raise _Refusal(f"too long ({len(text)} characters; the limit is {MAX_LENGTH})")
-    if not text.strip():
-        raise _Refusal("empty expression")
-    for index, char in enumerate(text):
-        if unicodedata.category(char) == "Cc" and char not in "\t\r\n":
-            raise _Refusal(f"control character U+{ord(char):04X} is not allowed", index)
-    depth = 0
-    for char in text:
-        depth += 1 if char in "([{" else -1 if char in ")]}" else 0
-        if depth > MAX_DEPTH:
-            raise _Refusal(f"brackets are nested too deeply (more than {MAX_DEPTH} levels)")
-
-
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # category Cc but \t \n \r
+_BRACKET = re.compile(r"[()\[\]{}]")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_NUMBER_SYNTAX = re.compile(r"invalid (decimal|hexadecimal|octal|binary) literal")
 _KEEP_SYNTAX_MESSAGES = (
     "was never closed",
     "unmatched ",
@@ -290,376 +361,150 @@ _KEEP_SYNTAX_MESSAGES = (
 )
 
 
-def _syntax_refusal(source: _Source, error: SyntaxError) -> _Refusal:
-    """Turn a SyntaxError from ``ast.parse`` into a short refusal."""
-    message = error.msg or "invalid syntax"
-    for match in _IDENTIFIER.finditer(source.body):
-        word = match.group()
-        if keyword.iskeyword(word) and word not in ("True", "False", "None"):
-            return _Refusal(
-                f"'{word}' is a reserved word; choose another name", source.lead + match.start()
-            )
-    if not error.lineno or not error.offset or error.offset < 1:
-        return _Refusal("incomplete expression", len(source.text.rstrip()))
-    lineno = min(error.lineno, len(source.line_starts))
-    offset = min(source.char_offset(lineno, error.offset - 1), len(source.text))
-    return _Refusal(_syntax_reason(message, source.text, offset), offset)
+class _Refusal(Exception):
+    """Internal: a reason and a 0-based offset (``None``: global); becomes ExpressionError."""
+
+    def __init__(self, reason: str, offset: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.offset = reason, offset
 
 
-def _syntax_reason(message: str, text: str, offset: int) -> str:
-    """A short, math-oriented reason for a syntax error at ``offset``."""
-    if any(part in message for part in _KEEP_SYNTAX_MESSAGES):
-        return message
-    if "literal" in message and (
-        "decimal" in message
-        or "hexadecimal" in message
-        or "octal" in message
-        or "binary" in message
-    ):
-        return "invalid number; write 2*x, not 2x"
-    if "string" in message:
-        return "strings are not allowed"
-    here = text[offset : offset + 1]
-    before = text[:offset].rstrip()[-1:]
-    if here == "=":
-        return "'=' is not allowed; write only the expression, without an assignment"
-    if text[offset : offset + 2] == ":=":
-        return "assignment with ':=' is not allowed; write only the expression"
-    if here == ";":
-        return "';' is not allowed; write a single expression"
-    if (here.isalnum() or here in "(_.") and (before.isalnum() or before in ")_."):
-        return "invalid syntax; is an operator such as * missing?"
-    return "invalid syntax"
+class _Source:
+    """The text, checked (length, blank text, control characters, bracket nesting) and parsed
+    without its leading whitespace, with the map from AST positions to offsets in the text."""
+
+    def __init__(self, text: str) -> None:
+        if len(text) > MAX_LENGTH:
+            raise _Refusal(f"too long ({len(text)} characters; the limit is {MAX_LENGTH})")
+        if not text.strip():
+            raise _Refusal("empty expression")
+        control = _CONTROL.search(text)
+        if control:
+            reason = f"control character U+{ord(control.group()):04X} is not allowed"
+            raise _Refusal(reason, control.start())
+        depth = 0
+        for match in _BRACKET.finditer(text):
+            depth += 1 if match.group() in "([{" else -1
+            if depth > MAX_DEPTH:
+                raise _Refusal(f"brackets are nested too deeply (more than {MAX_DEPTH} levels)")
+        self.text, self.body = text, text.lstrip(" \t\r\n")
+        self.lead = len(text) - len(self.body)
+        self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer(self.body)]
+
+    def tree(self) -> ast.Expression:
+        """``ast.parse`` in eval mode, with every failure turned into a refusal."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return ast.parse(self.body, mode="eval")
+        except SyntaxError as error:
+            raise self._syntax_refusal(error) from None
+        except (RecursionError, MemoryError):
+            raise _Refusal("expression is too complex to parse") from None
+        except ValueError as error:
+            raise _Refusal(f"cannot be parsed ({error})".replace("\n", " ")) from None
+
+    def _syntax_refusal(self, error: SyntaxError) -> _Refusal:
+        """A SyntaxError from ``ast.parse`` as a short, math-oriented refusal."""
+        for match in _IDENTIFIER.finditer(self.body):
+            word = match.group()
+            if keyword.iskeyword(word) and word not in ("True", "False", "None"):
+                reason = f"'{word}' is a reserved word; choose another name"
+                return _Refusal(reason, self.lead + match.start())
+        if not error.lineno or not error.offset or error.offset < 1:
+            return _Refusal("incomplete expression", len(self.text.rstrip()))
+        line_start = self.line_starts[min(error.lineno, len(self.line_starts)) - 1]
+        offset = min(self.lead + line_start + error.offset - 1, len(self.text))
+        message, text = error.msg or "invalid syntax", self.text
+        here, before = text[offset : offset + 1], text[:offset].rstrip()[-1:]
+        if any(part in message for part in _KEEP_SYNTAX_MESSAGES):
+            reason = message
+        elif _NUMBER_SYNTAX.search(message):
+            reason = "invalid number; write 2*x, not 2x"
+        elif "string" in message:
+            reason = "strings are not allowed"
+        elif text[offset : offset + 2] == ":=":
+            reason = "assignment with ':=' is not allowed; write only the expression"
+        elif here == "=":
+            reason = "'=' is not allowed; write only the expression, without an assignment"
+        elif here == ";":
+            reason = "';' is not allowed; write a single expression"
+        elif (here.isalnum() or here in "(_.") and (before.isalnum() or before in ")_."):
+            reason = "invalid syntax; is an operator such as * missing?"
+        else:
+            reason = "invalid syntax"
+        return _Refusal(reason, offset)
+
+    def offset(self, lineno: int, byte_col: int) -> int:
+        """0-based offset in the original text of an AST position (UTF-8 byte column)."""
+        start = self.line_starts[lineno - 1]
+        prefix = self.body[start:].encode("utf-8")[:byte_col].decode("utf-8", errors="ignore")
+        return self.lead + start + len(prefix)
+
+    def start(self, node: ast.AST) -> int:
+        return self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+
+    def find(self, symbol: str, after: ast.AST, fallback: ast.AST) -> int:
+        """Offset of ``symbol`` after the end of ``after``, or where ``fallback`` starts."""
+        end = self.offset(after.end_lineno, after.end_col_offset)  # type: ignore[attr-defined]
+        found = self.text.find(symbol, end)
+        return found if found >= 0 else self.start(fallback)
+
+    def where(self, node: ast.AST) -> int:
+        """Where a problem with ``node`` is reported: its operator, ``.`` or ``[``, or its start."""
+        if isinstance(node, ast.BinOp):
+            return self.find(_OPERATORS[type(node.op)][0], node.left, node)
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            return self.find("." if isinstance(node, ast.Attribute) else "[", node.value, node)
+        return self.start(node)
 
 
-def _parse_tree(source: _Source) -> ast.Expression:
-    """``ast.parse`` in eval mode, with every failure turned into a refusal."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(source.body, mode="eval")
-    except SyntaxError as error:
-        raise _syntax_refusal(source, error) from None
-    except (RecursionError, MemoryError):
-        raise _Refusal("expression is too complex to parse") from None
-    except ValueError as error:
-        raise _Refusal(f"cannot be parsed ({error})".replace("\n", " ")) from None
+# --- Refused syntax -----------------------------------------------------------------------------
 
-
-# --------------------------------------------------------------------------------------------
-# Shape check: which syntax is allowed at all
-# --------------------------------------------------------------------------------------------
-
-_OPERATOR_SYMBOLS: Mapping[type[ast.operator], str] = types.MappingProxyType(
+_OPERATORS: Mapping[type[ast.AST], tuple[str, str | None]] = types.MappingProxyType(
     {
-        ast.Add: "+",
-        ast.Sub: "-",
-        ast.Mult: "*",
-        ast.Div: "/",
-        ast.Pow: "**",
-        ast.BitXor: "^",
-        ast.FloorDiv: "//",
-        ast.Mod: "%",
-        ast.MatMult: "@",
-        ast.BitAnd: "&",
-        ast.BitOr: "|",
-        ast.LShift: "<<",
-        ast.RShift: ">>",
+        **{ast.Add: ("+", None), ast.Sub: ("-", None), ast.Mult: ("*", None)},
+        **{ast.Div: ("/", None), ast.Pow: ("**", None), ast.MatMult: ("@", None)},
+        **{ast.BitXor: ("^", "use ** for powers"), ast.FloorDiv: ("//", "use / for division")},
+        **{ast.Mod: ("%", "remainders are not supported"), ast.Not: ("not", _HINT)},
+        ast.BitAnd: ("&", "bit operations are not supported"),
+        ast.BitOr: ("|", "bit operations are not supported"),
+        **{ast.LShift: ("<<", "use * and ** instead"), ast.RShift: (">>", "use / and ** instead")},
+        ast.Invert: ("~", "use - for negation"),
     }
 )
-_REFUSED_OPERATORS: Mapping[type[ast.AST], str] = types.MappingProxyType(
-    {
-        ast.BitXor: "'^' is not allowed; use ** for powers",
-        ast.FloorDiv: "'//' is not allowed; use / for division",
-        ast.Mod: "'%' is not allowed; remainders are not supported",
-        ast.MatMult: "'@' is not allowed; use * for multiplication",
-        ast.BitAnd: "'&' is not allowed; bit operations are not supported",
-        ast.BitOr: "'|' is not allowed; bit operations are not supported",
-        ast.LShift: "'<<' is not allowed; use * and ** instead",
-        ast.RShift: "'>>' is not allowed; use / and ** instead",
-        ast.Invert: "'~' is not allowed; use - for negation",
-        ast.Not: "'not' is not allowed; " + _HINT,
-    }
-)
+"""Each operator's symbol (a problem with it is reported there) and, for refused operators,
+what to use instead: ``'^' is not allowed; use ** for powers``."""
 _REFUSED_NODES: Mapping[type[ast.AST], str] = types.MappingProxyType(
     {
         ast.Attribute: "attribute access with '.' is not allowed",
         ast.Subscript: "indexing with [...] is not allowed",
-        ast.Lambda: "'lambda' is not allowed",
-        ast.IfExp: "conditional expressions (if/else) are not allowed",
-        ast.Compare: "comparisons are not allowed",
-        ast.BoolOp: "'and'/'or' are not allowed",
-        ast.NamedExpr: "assignment with ':=' is not allowed",
-        ast.JoinedStr: "f-strings are not allowed",
-        ast.FormattedValue: "f-strings are not allowed",
-        ast.List: "lists are not allowed",
         ast.Tuple: "tuples are not allowed (a comma outside a function call makes a tuple)",
-        ast.Set: "sets are not allowed",
-        ast.Dict: "dicts are not allowed",
-        ast.ListComp: "comprehensions are not allowed",
-        ast.SetComp: "comprehensions are not allowed",
-        ast.DictComp: "comprehensions are not allowed",
-        ast.GeneratorExp: "comprehensions are not allowed",
+        ast.IfExp: "conditional expressions (if/else) are not allowed",
+        ast.NamedExpr: "assignment with ':=' is not allowed",
         ast.Starred: "'*' unpacking is not allowed in calls",
-        ast.Slice: "slices are not allowed",
-        ast.Await: "'await' is not allowed",
-        ast.Yield: "'yield' is not allowed",
+        **{ast.Compare: "comparisons are not allowed", ast.BoolOp: "'and'/'or' are not allowed"},
+        **{ast.List: "lists are not allowed", ast.Set: "sets are not allowed"},
+        **{ast.Dict: "dicts are not allowed", ast.Slice: "slices are not allowed"},
+        **{ast.JoinedStr: "f-strings are not allowed", ast.Lambda: "'lambda' is not allowed"},
+        **{ast.Await: "'await' is not allowed", ast.Yield: "'yield' is not allowed"},
         ast.YieldFrom: "'yield' is not allowed",
+        **dict.fromkeys(
+            (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp),
+            "comprehensions are not allowed",
+        ),
     }
 )
 
 
-def _constant_problem(value: object) -> str | None:
-    """Why a literal is refused, or None for ints and finite floats."""
-    if isinstance(value, bool) or value is None or value is Ellipsis:
-        shown = "..." if value is Ellipsis else repr(value)
-        return f"'{shown}' is not allowed; " + _HINT
-    if isinstance(value, complex):
-        return "complex numbers such as 1j are not allowed"
-    if isinstance(value, (str, bytes)):
-        return "strings are not allowed; " + _HINT
-    if isinstance(value, int):
-        digits = len(str(abs(value)))
-        if digits > MAX_LITERAL_DIGITS:
-            return f"integer literal has {digits} digits (the limit is {MAX_LITERAL_DIGITS})"
-        return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else "number is too large for a float"
-    return f"literal of type {type(value).__name__} is not allowed"
-
-
-_Problem = tuple[int, str]
-
-
-def _constant_shape(node: ast.Constant, source: _Source) -> _Problem | None:
-    reason = _constant_problem(node.value)
-    return None if reason is None else (source.start(node), reason)
-
-
-def _binop_shape(node: ast.BinOp, source: _Source) -> _Problem | None:
-    reason = _REFUSED_OPERATORS.get(type(node.op))
-    if reason is None:
-        return None
-    return source.find(_OPERATOR_SYMBOLS.get(type(node.op), ""), node.left, node), reason
-
-
-def _unaryop_shape(node: ast.UnaryOp, source: _Source) -> _Problem | None:
-    reason = _REFUSED_OPERATORS.get(type(node.op))
-    return None if reason is None else (source.start(node), reason)
-
-
-def _call_shape(node: ast.Call, source: _Source) -> _Problem | None:
-    """A call must be ``f(args)`` for a whitelisted ``f``; ``2(x)`` and ``(a)(b)`` lack a ``*``."""
-    func = node.func
-    if not isinstance(func, ast.Name):
-        reason = (
-            "only named functions such as exp(x) can be called; use * to multiply, e.g. 2*(x + 1)"
-        )
-        return source.find("(", func, node), reason
-    if source.start(func) != source.start(node):
-        return source.start(node), f"write the function name directly, as in {func.id}(x)"
-    if func.id not in ALLOWED_FUNCTIONS:
-        return source.start(func), _unknown_function(func.id)
-    return None
-
-
-def _unknown_function(name: str) -> str:
-    """``unknown function 'expp' (allowed: ...); did you mean 'exp'?``."""
-    allowed = ", ".join(ALLOWED_FUNCTIONS)
-    hint = _suggestion(name, list(ALLOWED_FUNCTIONS))
-    if not hint and _reserved_problem(name) is None:
-        hint = f"; to multiply, write {name}*(...)"
-    return f"unknown function '{name}' (allowed: {allowed}){hint}"
-
-
-def _name_shape(node: ast.Name, source: _Source) -> _Problem | None:
-    reason = _reserved_problem(node.id)
-    return None if reason is None else (source.start(node), reason)
-
-
-def _keyword_shape(node: ast.keyword, source: _Source) -> _Problem | None:
-    what = "'**' arguments" if node.arg is None else "keyword arguments"
-    return source.start(node), f"{what} are not allowed; pass arguments by position"
-
-
-def _allowed_shape(node: ast.AST, source: _Source) -> _Problem | None:
-    return None
-
-
-def _refused_shape(node: ast.AST, source: _Source) -> _Problem | None:
-    """Position and reason for a node type that is never allowed."""
-    if not hasattr(node, "lineno"):
-        return None  # operators, contexts and parts of a refused construct (lambda arguments)
+def _refused_node(node: ast.AST, source: _Source) -> _Refusal:
     reason = _REFUSED_NODES.get(type(node), f"{type(node).__name__} expressions are not allowed")
-    reason = f"{reason}; {_HINT}"
-    if isinstance(node, ast.Attribute):
-        return source.find(".", node.value, node), reason
-    if isinstance(node, ast.Subscript):
-        return source.find("[", node.value, node), reason
-    return source.start(node), reason
+    return _Refusal(f"{reason}; {_HINT}", source.where(node))
 
 
-_SHAPE_RULES: Mapping[type[ast.AST], Callable[[Any, _Source], _Problem | None]] = (
-    types.MappingProxyType(
-        {
-            ast.Expression: _allowed_shape,
-            ast.Name: _name_shape,
-            ast.Constant: _constant_shape,
-            ast.BinOp: _binop_shape,
-            ast.UnaryOp: _unaryop_shape,
-            ast.Call: _call_shape,
-            ast.keyword: _keyword_shape,
-        }
-    )
-)
-"""The syntax whitelist: node type -> rule; every other node type is refused."""
-
-
-def _check_shape(tree: ast.Expression, source: _Source) -> None:
-    """Refuse the leftmost construct that is not on the whitelist (outermost on ties)."""
-    found = []
-    for node in ast.walk(tree):
-        problem = _SHAPE_RULES.get(type(node), _refused_shape)(node, source)
-        if problem is not None:
-            found.append(problem)
-    if found:
-        offset, reason = min(found, key=lambda problem: problem[0])
-        raise _Refusal(reason, offset)
-
-
-# --------------------------------------------------------------------------------------------
-# Resource guards for powers and for the results of every operation
-# --------------------------------------------------------------------------------------------
-
-_LOG10_2 = math.log10(2)
-_UNDEFINED = (sympy.S.ComplexInfinity, sympy.S.NaN, sympy.S.Infinity, sympy.S.NegativeInfinity)
-
-
-def _log10_size(number: sympy.Number) -> float:
-    """Roughly how many decimal digits ``number`` has (for floats: |decimal exponent|)."""
-    if number.is_zero:
-        return 0.0
-    if isinstance(number, sympy.Rational):
-        return max(math.log10(abs(number.p)), math.log10(number.q))
-    return abs(float(mpmath.mag(number))) * _LOG10_2
-
-
-def _digit_count(number: sympy.Rational) -> int:
-    """Decimal digits of the larger of numerator and denominator."""
-    return int(_log10_size(number)) + 1
-
-
-def _numeric_factors(base: sympy.Expr) -> Iterator[tuple[sympy.Number, sympy.Number]]:
-    """Pairs (b, s) for the factors ``b**s`` of ``base`` whose base and exponent are numbers."""
-    for factor in sympy.Mul.make_args(base):
-        if factor.is_Number:
-            yield factor, sympy.Integer(1)
-        elif factor.is_Pow and factor.base.is_Number and factor.exp.is_Number:
-            yield factor.base, factor.exp
-
-
-def _power_problem(base: sympy.Expr, exponent: sympy.Expr) -> str | None:
-    """Why ``base**exponent`` must not be built, checked before SymPy evaluates anything."""
-    if base == sympy.E:
-        return _exp_problem(exponent)
-    if not exponent.is_Number:
-        return None
-    if abs(exponent) > MAX_EXPONENT:
-        shown = str(exponent) if len(str(exponent)) <= 20 else "of this size"
-        return f"exponent {shown} is too large (the limit is {MAX_EXPONENT})"
-    for number, inner in _numeric_factors(base):
-        problem = _numeric_power_problem(number, inner * exponent)
-        if problem is not None:
-            return problem
-    for factor in sympy.Mul.make_args(base):
-        if isinstance(factor, sympy.exp):
-            problem = _exp_problem(sympy.Mul(factor.args[0], exponent))
-            if problem is not None:
-                return problem
-    return None
-
-
-def _numeric_power_problem(number: sympy.Number, exponent: sympy.Number) -> str | None:
-    """Why the number ``number**exponent`` would be too costly to compute."""
-    digits = float(abs(exponent)) * _log10_size(number)
-    if digits > MAX_DIGITS:
-        return f"the result would have about {digits:.0f} digits (the limit is {MAX_DIGITS})"
-    if isinstance(number, sympy.Rational) and isinstance(exponent, sympy.Rational):
-        size = exponent.q * _digit_count(number)
-        if exponent.q > 1 and size > MAX_ROOT_SIZE:
-            return (
-                f"an exact root of degree {exponent.q} of a {_digit_count(number)}-digit "
-                f"number is too costly (degree times digits must be at most {MAX_ROOT_SIZE}); "
-                "write the exponent as a decimal instead, e.g. 0.25 for 1/4"
-            )
-    return None
-
-
-def _numeric_size(expr: sympy.Expr) -> float:
-    """|value| of a number-only expression as a float (``inf`` when it overflows).
-
-    Only called on expressions the guards already let through, so evaluating them is cheap.
-    """
-    try:
-        return abs(float(expr.evalf(20)))
-    except (TypeError, ValueError, OverflowError):
-        return math.inf
-
-
-def _exp_problem(argument: sympy.Expr) -> str | None:
-    """Refuse ``exp`` of a constant beyond float64's range (SymPy would otherwise chase such
-    numbers through nested functions for seconds), and guard ``exp(c*log(b))``, which SymPy
-    rewrites as ``b**c``, like any other power."""
-    if not argument.free_symbols and _numeric_size(argument) > MAX_EXP_ARGUMENT:
-        return (
-            f"exp of a constant beyond ±{MAX_EXP_ARGUMENT} is outside float64's range; "
-            "use a smaller number"
-        )
-    for term in sympy.Add.make_args(argument):
-        coefficient, rest = term.as_coeff_Mul()
-        logs = rest.atoms(sympy.log)
-        if logs:
-            base = sympy.Mul(*(log.args[0] for log in logs), evaluate=False)
-            problem = _power_problem(base, coefficient)
-            if problem is not None:
-                return problem
-    return None
-
-
-_FUNCTION_GUARDS: Mapping[str, Callable[[sympy.Expr], str | None]] = types.MappingProxyType(
-    {
-        "sqrt": lambda x: _power_problem(x, sympy.Rational(1, 2)),
-        "exp": _exp_problem,
-        "sinh": _exp_problem,
-        "cosh": _exp_problem,
-        "sigmoid": lambda x: _exp_problem(sympy.Mul(sympy.Integer(-1), x)),
-        "softplus": _exp_problem,
-    }
-)
-
-
-_UNDEFINED_VALUE = "undefined"
-_NON_REAL_VALUE = "non-real"
-
-
-def _size_problem(expr: sympy.Expr) -> str | None:
-    """Why a freshly built expression is unusable: ``_UNDEFINED_VALUE`` (``zoo``, ``nan``,
-    ``oo``), ``_NON_REAL_VALUE`` (contains ``I``), or a reason naming a huge number/power."""
-    for sub in sympy.preorder_traversal(expr):
-        if sub in _UNDEFINED:
-            return _UNDEFINED_VALUE
-        if sub is sympy.I:
-            return _NON_REAL_VALUE
-        if sub.is_Number and _log10_size(sub) > MAX_DIGITS:
-            return f"a number in the result would have more than {MAX_DIGITS} digits"
-        if sub.is_Pow and sub.exp.is_Number and abs(sub.exp) > MAX_EXPONENT:
-            return f"a combined exponent is too large (the limit is {MAX_EXPONENT})"
-    return None
-
-
-# --------------------------------------------------------------------------------------------
-# The visitor that builds SymPy
-# --------------------------------------------------------------------------------------------
+def _refused_operator(op: ast.AST) -> str:
+    symbol, advice = _OPERATORS.get(type(op), ("", None))
+    return f"'{symbol}' is not allowed; {advice}" if advice else "operator not allowed"
 
 
 def _suggestion(name: str, candidates: Sequence[str]) -> str:
@@ -668,263 +513,414 @@ def _suggestion(name: str, candidates: Sequence[str]) -> str:
     return f"; did you mean '{matches[0]}'?" if matches else ""
 
 
-def _negate(value: sympy.Expr) -> sympy.Expr:
-    return sympy.Mul(sympy.Integer(-1), value)
+def _unknown_function(name: str, shaped: bool) -> str:
+    """``unknown function 'expp' (allowed: ...); did you mean 'exp'?``, with array functions."""
+    if name in _SYNONYMS:
+        return f"'{name}' is not a function here; {_SYNONYMS[name]}"
+    allowed = ", ".join(ALLOWED_FUNCTIONS)
+    if shaped:
+        allowed += "; of vectors and matrices: " + ", ".join(ARRAY_FUNCTIONS)
+    hint = _suggestion(name, sorted(_FUNCTION_NAMES))
+    if not hint and name_problem(name) is None:
+        hint = f"; to multiply, write {name}*(...)"
+    return f"unknown function '{name}' (allowed: {allowed}){hint}"
 
 
-def _subtract(left: sympy.Expr, right: sympy.Expr) -> sympy.Expr:
-    return sympy.Add(left, _negate(right))
+# --- The visitor --------------------------------------------------------------------------------
 
 
-def _identity(value: sympy.Expr) -> sympy.Expr:
-    return value
+class _Term(NamedTuple):
+    """One entry of a built value: its SymPy form, its float64 value when it is a number
+    (``None`` when it depends on a parameter), and a bound on its size in SymPy nodes."""
+
+    expr: sympy.Expr
+    value: float | None
+    size: int
 
 
-_ARITHMETIC: Mapping[type[ast.operator], Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = (
-    types.MappingProxyType({ast.Add: sympy.Add, ast.Sub: _subtract, ast.Mult: sympy.Mul})
-)
-"""Operators that cannot fail on finite operands (``/`` and ``**`` are guarded separately)."""
-
-_UNARY: Mapping[type[ast.unaryop], Callable[[sympy.Expr], sympy.Expr]] = types.MappingProxyType(
-    {ast.USub: _negate, ast.UAdd: _identity}
-)
-
-_CHAINS = ((ast.Add, ast.Sub), (ast.Mult, ast.Div))
-"""Left-associative operator families; a chain such as ``a + b - c`` counts as one level."""
+def _term(expr: sympy.Expr, value: float | None, size: int) -> _Term:
+    """A term whose value, when unknown, is still found if SymPy reduced it to a number."""
+    if value is None and expr.is_Atom and not expr.is_Symbol:  # x - x, x**0
+        value = _float64(float, expr)
+    return _Term(expr, value, 1 if expr.is_Atom else size)
 
 
+class _Op(NamedTuple):
+    """How an entry is made: ``build`` from its parts' SymPy forms, ``compute`` from their float64
+    values (``nan`` where undefined, complex where not real), and the reasons for those two."""
+
+    build: Callable[..., sympy.Expr]
+    compute: Callable[..., Any]
+    undefined: str = "the value is undefined"
+    non_real: str = "the value is not a real number"
+
+    def reason(self, kind: str) -> str:  # of what _inspect found
+        return {_UNDEFINED: self.undefined, _NON_REAL: self.non_real}.get(kind, kind)
+
+
+_NEGATE, _MULTIPLY = _Op(_negate, operator.neg), _Op(sympy.Mul, operator.mul)
+_ADD = _Op(sympy.Add, lambda *values: math.fsum(values))
+_POWER = _Op(sympy.Pow, _power64, "division by zero (0 raised to a negative power)")
+_ADDITIVE, _MULTIPLICATIVE = (ast.Add, ast.Sub), (ast.Mult, ast.Div)
+_LINKS: Mapping[type[ast.AST], tuple[_Op, Callable[[sympy.Expr], sympy.Expr]]] = {
+    ast.Add: (_Op(sympy.Add, operator.add), lambda b: b),
+    ast.Sub: (_Op(sympy.Add, operator.sub), _negate),
+    ast.Mult: (_Op(sympy.Mul, operator.mul), lambda b: b),
+    ast.Div: (_Op(sympy.Mul, operator.truediv), lambda b: sympy.Pow(b, -1)),
+}
+"""Each link ``a ∘ b`` of a chain: how it combines (SymPy's for the whole chain, float64's for
+the link), and the part of ``b`` in the chain (``-b`` for ``- b``, ``b**-1`` for ``/ b``)."""
+Value = Array[_Term]
+
+
+@dataclass
 class _Builder:
-    """Builds the SymPy expression for a shape-checked tree, one handler per node type."""
+    """Builds the value of each node from its children's, one handler per node type, knowing the
+    declared parameters (``None``: any name), shapes and data arrays."""
 
-    _HANDLERS: ClassVar[Mapping[type[ast.AST], Callable[[_Builder, Any, int], sympy.Expr]]]
+    _HANDLERS: ClassVar[Mapping[type[ast.AST], Callable[[_Builder, Any, int], Value]]]
+    source: _Source
+    params: frozenset[str] | None
+    shapes: dict[str, tuple[int, ...]]
+    data: dict[str, np.ndarray]
+    names: set[str] = field(default_factory=set)  # the parameters written in the text
+    ops: arrays.Operations = field(default_factory=arrays.Operations)
+    _grids: dict[str, Value] = field(default_factory=dict)
 
-    def __init__(self, source: _Source, params: frozenset[str] | None) -> None:
-        self.source = source
-        self.params = params
-        self.names: set[str] = set()
-
-    def visit(self, node: ast.AST, depth: int) -> sympy.Expr:
-        """Build ``node`` at nesting ``depth`` (the body of the tree is depth 1)."""
+    def visit(self, node: ast.AST, depth: int) -> Value:
+        """Build ``node`` at nesting ``depth`` (1: the body); shape problems are refused at it."""
         if depth > MAX_DEPTH:
             raise _Refusal(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
         handler = self._HANDLERS.get(type(node))
         if handler is None:
-            offset, reason = _refused_shape(node, self.source) or (0, "unexpected syntax")
-            raise _Refusal(reason, offset)
-        return handler(self, node, depth)
+            raise _refused_node(node, self.source)
+        try:
+            return handler(self, node, depth)
+        except arrays.ShapeError as error:
+            raise _Refusal(error.reason, None if error.whole else self.source.where(node)) from None
 
-    def _expression(self, node: ast.Expression, depth: int) -> sympy.Expr:
-        return self.visit(node.body, depth + 1)
+    def _number(self, node: ast.AST, op: _Op, *args: Any) -> float:
+        """``op`` computed in float64, refused at ``node`` unless it is a finite real number."""
+        value = _float64(op.compute, *args)
+        if isinstance(value, complex):
+            raise _Refusal(op.non_real, self.source.where(node))
+        if not math.isfinite(value):
+            reason = op.undefined if math.isnan(value) else _TOO_LARGE
+            raise _Refusal(reason, self.source.where(node))
+        return value
 
-    def _constant(self, node: ast.Constant, depth: int) -> sympy.Expr:
-        reason = _constant_problem(node.value)
-        if reason is not None:
-            raise _Refusal(reason, self.source.start(node))
-        if isinstance(node.value, int):
-            return sympy.Integer(node.value)
-        return sympy.Float(node.value)
+    def _entry(self, node: ast.AST, op: _Op, *terms: _Term) -> _Term:
+        """A new entry made by ``op`` from ``terms``: its float64 value when all are numbers, then
+        its SymPy form, each refused at ``node`` when undefined, not real or too large."""
+        values = [t.value for t in terms]
+        value = None if None in values else self._number(node, op, *values)
+        expr = op.build(*(t.expr for t in terms))
+        found = _inspect(expr)
+        if found is not None:
+            raise _Refusal(op.reason(found[0]), self.source.where(node))
+        return _term(expr, value, 1 + sum(t.size for t in terms))
 
-    # -- names ---------------------------------------------------------------------------------
-
-    def _name(self, node: ast.Name, depth: int) -> sympy.Expr:
-        name, offset = node.id, self.source.start(node)
-        if name in ALLOWED_FUNCTIONS:
-            raise _Refusal(
-                f"'{name}' is a function; call it with an argument, e.g. {name}(x)", offset
-            )
-        if self.params is not None:
-            return self._declared_name(name, offset, self.params)
-        if name in CONSTANTS:
-            return CONSTANTS[name]
-        self.names.add(name)
-        return make_symbol(name)
-
-    def _declared_name(self, name: str, offset: int, params: frozenset[str]) -> sympy.Expr:
-        if name in params:
-            self.names.add(name)
-            return make_symbol(name)
-        if name in CONSTANTS:
-            return CONSTANTS[name]
-        known = sorted(params)
-        listed = ", ".join(known) if known else "none"
-        hint = _suggestion(name, known + [c for c in CONSTANTS if c not in params])
-        raise _Refusal(f"unknown name '{name}' (parameters: {listed}){hint}", offset)
-
-    # -- operators -----------------------------------------------------------------------------
-
-    def _binop(self, node: ast.BinOp, depth: int) -> sympy.Expr:
-        if isinstance(node.op, ast.Pow):
-            base = self.visit(node.left, depth + 1)
-            return self._power(node, base, self.visit(node.right, depth + 1))
-        family = next((ops for ops in _CHAINS if isinstance(node.op, ops)), None)
-        if family is None:  # already refused by the shape check
-            raise _Refusal(_REFUSED_OPERATORS.get(type(node.op), "operator not allowed"))
-        chain = [node]  # walk down the left spine iteratively: a+b+c+... must not recurse
-        while isinstance(chain[-1].left, ast.BinOp) and isinstance(chain[-1].left.op, family):
-            chain.append(chain[-1].left)
-        result = self.visit(chain[-1].left, depth + 1)
-        for link in reversed(chain):
-            result = self._arithmetic(link, result, self.visit(link.right, depth + 1))
-        return result
-
-    def _arithmetic(self, node: ast.BinOp, left: sympy.Expr, right: sympy.Expr) -> sympy.Expr:
-        build = _ARITHMETIC.get(type(node.op))
-        if build is not None:
-            return self._checked(build(left, right), node)
-        self._guard_power(node, right, sympy.Integer(-1))
-        quotient = sympy.Mul(left, sympy.Pow(right, sympy.Integer(-1)))
-        return self._checked(quotient, node, "division by zero", "division by zero")
-
-    def _power(self, node: ast.BinOp, base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
-        self._guard_power(node, base, exponent)
-        undefined = "division by zero (0 raised to a negative power)"
-        return self._checked(sympy.Pow(base, exponent), node, undefined)
-
-    def _guard_power(self, node: ast.BinOp, base: sympy.Expr, exponent: sympy.Expr) -> None:
-        problem = _power_problem(base, exponent)
+    def _function(self, node: ast.AST, name: str, args: Sequence[_Term]) -> _Term:
+        """One entry of an element-wise function: guarded, computed in float64 when every
+        argument is a number, and evaluated by SymPy only on small or number-only arguments
+        (``max``/``min`` only on numbers: SymPy compares every pair of their arguments)."""
+        spec = _FUNCTIONS[name]
+        if name in ("max", "min"):
+            evaluate = all(t.expr.is_Number for t in args)
+        else:
+            evaluate = all(t.value is not None or t.size <= MAX_EVALUATED_SIZE for t in args)
+        guard = spec.guard if evaluate else None
+        problem = guard(args[0].expr, args[0].value) if guard is not None else None
         if problem is not None:
-            raise _Refusal(problem, self._operator_offset(node))
+            raise _Refusal(problem, self.source.where(node))
+        undefined = f"{name} is undefined at this value"
+        op = _Op(spec.build, spec.compute, undefined, f"{name} of this value is not a real number")
+        with sympy.evaluate(evaluate):
+            return self._entry(node, op, *args)
 
-    def _unaryop(self, node: ast.UnaryOp, depth: int) -> sympy.Expr:
-        build = _UNARY.get(type(node.op))
-        if build is None:  # already refused by the shape check
-            reason = _REFUSED_OPERATORS.get(type(node.op), "operator not allowed")
-            raise _Refusal(reason, self.source.start(node))
-        return build(self.visit(node.operand, depth + 1))
+    def _constant(self, node: ast.Constant, depth: int) -> Value:
+        """An int of at most :data:`MAX_LITERAL_DIGITS` digits or a finite float."""
+        value = node.value
+        if isinstance(value, bool) or value is None or value is Ellipsis:
+            reason = f"'{'...' if value is Ellipsis else repr(value)}' is not allowed; {_HINT}"
+        elif isinstance(value, int) and len(str(abs(value))) > MAX_LITERAL_DIGITS:
+            digits = len(str(abs(value)))
+            reason = f"integer literal has {digits} digits (the limit is {MAX_LITERAL_DIGITS})"
+        elif isinstance(value, (int, float)):
+            if math.isfinite(value):
+                number = sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
+                return Array((), (_Term(number, float(value), 1),))
+            reason = "number is too large for a float"
+        elif isinstance(value, complex):
+            reason = "complex numbers such as 1j are not allowed"
+        elif isinstance(value, (str, bytes)):
+            reason = "strings are not allowed; " + _HINT
+        else:
+            reason = f"literal of type {type(value).__name__} is not allowed"
+        raise _Refusal(reason, self.source.start(node))
 
-    # -- calls ---------------------------------------------------------------------------------
-
-    def _call(self, node: ast.Call, depth: int) -> sympy.Expr:
-        func = node.func
-        if not isinstance(func, ast.Name) or func.id not in ALLOWED_FUNCTIONS:
-            refused = _call_shape(node, self.source)  # the shape check already refused these
-            offset, reason = refused or (self.source.start(node), "this call is not allowed")
+    def _name(self, node: ast.Name, depth: int) -> Value:
+        name, offset = node.id, self.source.start(node)
+        if name in _FUNCTION_NAMES:
+            reason = f"'{name}' is a function; call it with an argument, e.g. {name}(x)"
             raise _Refusal(reason, offset)
-        name, offset = func.id, self.source.start(node)
-        spec = ALLOWED_FUNCTIONS[name]
-        if not spec.arity.accepts(len(node.args)):
-            raise _Refusal(f"{name} takes {spec.arity.describe()}, got {len(node.args)}", offset)
-        args = [self.visit(arg, depth + 1) for arg in node.args]
-        guard = _FUNCTION_GUARDS.get(name)
-        too_costly = None if guard is None else guard(args[0])
-        if too_costly is not None:
-            raise _Refusal(too_costly, offset)
-        return self._checked(
-            spec.build(*args),
-            node,
-            f"{name} is undefined at this value",
-            f"{name} of this value is not a real number",
-        )
-
-    # -- checks --------------------------------------------------------------------------------
-
-    def _operator_offset(self, node: ast.BinOp) -> int:
-        return self.source.find(_OPERATOR_SYMBOLS[type(node.op)], node.left, node)
-
-    def _checked(
-        self,
-        expr: sympy.Expr,
-        node: ast.AST,
-        undefined: str = "the value is undefined",
-        non_real: str = "the value is not a real number",
-    ) -> sympy.Expr:
-        """Refuse an undefined (``zoo``, ``nan``, ``oo``), non-real or oversized result."""
-        offset = (
-            self._operator_offset(node) if isinstance(node, ast.BinOp) else self.source.start(node)
-        )
-        problem = _size_problem(expr)
-        if problem == _UNDEFINED_VALUE:
-            raise _Refusal(undefined, offset)
-        if problem == _NON_REAL_VALUE or (not expr.free_symbols and expr.is_extended_real is False):
-            raise _Refusal(non_real, offset)
+        problem = name_problem(name)
         if problem is not None:
             raise _Refusal(problem, offset)
-        return expr
+        if self.params is None:
+            declared = name not in CONSTANTS or name in self.shapes
+        else:
+            declared = name in self.params
+        if declared or name in self.data:
+            return self._grid(name)
+        if name in CONSTANTS:
+            return Array((), (_Term(CONSTANTS[name], float(CONSTANTS[name]), 1),))
+        known, data = sorted(self.params or ()), sorted(self.data)
+        listed = (", ".join(known) or "none") + ("; data: " + ", ".join(data) if data else "")
+        hint = _suggestion(name, known + data + [c for c in CONSTANTS if c not in known])
+        raise _Refusal(f"unknown name '{name}' (parameters: {listed}){hint}", offset)
+
+    def _grid(self, name: str) -> Value:
+        """A data array's exact numbers, or a parameter's symbols (built once per name)."""
+        if name not in self.data:
+            self.names.add(name)
+        if name not in self._grids:
+            if name in self.data:
+                values = self.data[name]
+                entries = tuple(_Term(data_number(v), v, 1) for v in values.ravel().tolist())
+                self._grids[name] = Array(values.shape, entries)
+            else:
+                shape = self.shapes.get(name, ())
+                symbols = (make_symbol(c) for c in arrays.entry_names(name, shape))
+                self._grids[name] = Array(shape, tuple(_Term(s, None, 1) for s in symbols))
+        return self._grids[name]
+
+    def _binop(self, node: ast.BinOp, depth: int) -> Value:
+        for family in (_ADDITIVE, _MULTIPLICATIVE):
+            if isinstance(node.op, family):
+                return self._chain(node, depth, family)
+        left = self.visit(node.left, depth + 1)
+        if not isinstance(node.op, (ast.Pow, ast.MatMult)):
+            raise _Refusal(_refused_operator(node.op), self.source.where(node))
+        right = self.visit(node.right, depth + 1)
+        if isinstance(node.op, ast.MatMult):
+            return self.ops.matmul(_Scalars(self, node), left, right)
+        shape, rows = self.ops.align((left, right), "**")
+        return Array(shape, tuple(self._power(node, base, exponent) for base, exponent in rows))
+
+    def _power(self, node: ast.BinOp, base: _Term, exponent: _Term) -> _Term:
+        size = None if exponent.value is None else abs(exponent.value)
+        problem = _power_problem(base.expr, exponent.expr, size)
+        if problem is not None:
+            raise _Refusal(problem, self.source.where(node))
+        return self._entry(node, _POWER, base, exponent)
+
+    def _chain(self, node: ast.BinOp, depth: int, family: tuple[type[ast.AST], ...]) -> Value:
+        """``a + b - c + ...`` or ``a*b/c*...``: each link is checked on float64 values, then
+        SymPy builds each entry once from all its parts (linear in the length of the chain)."""
+        links: list[ast.BinOp] = []
+        first: ast.expr = node
+        while isinstance(first, ast.BinOp) and isinstance(first.op, family):
+            links.append(first)
+            first = first.left
+        links.reverse()
+        start = self.visit(first, depth + 1)
+        shape, parts = start.shape, [[t.expr] for t in start.entries]
+        values, sizes = [t.value for t in start.entries], [t.size for t in start.entries]
+        for link in links:
+            right, (op, part) = self.visit(link.right, depth + 1), _LINKS[type(link.op)]
+            try:
+                shape = self.ops.broadcast((shape, right.shape), _OPERATORS[type(link.op)][0])
+            except arrays.ShapeError as error:
+                where = None if error.whole else self.source.where(link)
+                raise _Refusal(error.reason, where) from None
+            count = math.prod(shape)
+            if len(parts) < count:  # a number so far meets a vector or a matrix
+                parts = [list(parts[0]) for _ in range(count)]
+                values, sizes = values * count, sizes * count
+            divide = isinstance(link.op, ast.Div)
+            for i, term in enumerate(right.spread(count)):
+                if divide and (term.value == 0 or (term.expr.is_Number and term.expr.is_zero)):
+                    raise _Refusal("division by zero", self.source.where(link))
+                current, values[i] = values[i], None
+                if current is not None and term.value is not None:
+                    values[i] = self._number(link, op, current, term.value)
+                parts[i].append(part(term.expr))
+                sizes[i] += term.size
+        build, entries = _LINKS[type(node.op)][0].build, []
+        for entry, value, size in zip(parts, values, sizes, strict=True):
+            expr = build(*entry)
+            if build is sympy.Mul and _inspect(expr) is not None:
+                raise self._blame(entry, links)
+            entries.append(_term(expr, value, size + 1))
+        return Array(shape, tuple(entries))
+
+    def _blame(self, parts: list[sympy.Expr], links: list[ast.BinOp]) -> _Refusal:
+        """A product that SymPy combined into something too large is refused at the first link
+        after which the factors with the culprit's base are already too large together."""
+        kind, culprit = _inspect(sympy.Mul(*parts)) or (_UNDEFINED, sympy.S.One)
+        base, product = culprit.as_base_exp()[0], sympy.Integer(1)
+
+        def related(factor: sympy.Expr) -> bool:
+            return factor.is_Number if culprit.is_Number else factor.as_base_exp()[0] == base
+
+        for index, part in enumerate(parts):
+            product = sympy.Mul(product, *filter(related, sympy.Mul.make_args(part)))
+            if index and _inspect(product) is not None:
+                return _Refusal(_MULTIPLY.reason(kind), self.source.where(links[index - 1]))
+        return _Refusal(_MULTIPLY.reason(kind), self.source.where(links[-1]))
+
+    def _unaryop(self, node: ast.UnaryOp, depth: int) -> Value:
+        if isinstance(node.op, ast.UAdd):
+            return self.visit(node.operand, depth + 1)
+        if not isinstance(node.op, ast.USub):
+            raise _Refusal(_refused_operator(node.op), self.source.start(node))
+        operand = self.visit(node.operand, depth + 1)
+        return self.ops.map(operand, lambda t: self._entry(node, _NEGATE, t))
+
+    def _attribute(self, node: ast.Attribute, depth: int) -> Value:
+        if node.attr != "T":
+            raise _refused_node(node, self.source)
+        return arrays.transpose(self.visit(node.value, depth + 1))
+
+    def _call(self, node: ast.Call, depth: int) -> Value:
+        func = node.func
+        if not isinstance(func, ast.Name):
+            self.visit(func, depth + 1)  # what is wrong inside is further left: report it first
+            reason = "only named functions such as exp(x) can be called; use * to multiply, e.g. "
+            raise _Refusal(reason + "2*(x + 1)", self.source.find("(", func, node))
+        if (func.lineno, func.col_offset) != (node.lineno, node.col_offset):
+            reason = f"write the function name directly, as in {func.id}(x)"
+            raise _Refusal(reason, self.source.start(node))
+        name = func.id
+        if name not in _FUNCTION_NAMES:
+            unknown = _unknown_function(name, bool(self.shapes or self.data))
+            raise _Refusal(unknown, self.source.start(func))
+        refused = [a for a in node.args if isinstance(a, ast.Starred)] + list(node.keywords)
+        if refused:
+            first = min(refused, key=self.source.start)
+            if not isinstance(first, ast.keyword):
+                raise _refused_node(first, self.source)
+            what = "'**' arguments" if first.arg is None else "keyword arguments"
+            reason = f"{what} are not allowed; pass arguments by position"
+            raise _Refusal(reason, self.source.start(first))
+        arity = (ALLOWED_FUNCTIONS.get(name) or ARRAY_FUNCTIONS[name]).arity
+        if not arity.accepts(len(node.args)):
+            reason = f"{name} takes {arity.describe()}, got {len(node.args)}"
+            raise _Refusal(reason, self.source.start(node))
+        args = [self.visit(arg, depth + 1) for arg in node.args]
+        if name in ARRAY_FUNCTIONS:
+            return ARRAY_FUNCTIONS[name].apply(self.ops, _Scalars(self, node), *args)
+        shape, rows = self.ops.align(args, name)
+        return Array(shape, tuple(self._function(node, name, row) for row in rows))
 
     _HANDLERS = types.MappingProxyType(
         {
-            ast.Expression: _expression,
+            ast.Expression: lambda self, node, depth: self.visit(node.body, depth + 1),
             ast.Constant: _constant,
             ast.Name: _name,
             ast.BinOp: _binop,
             ast.UnaryOp: _unaryop,
             ast.Call: _call,
+            ast.Attribute: _attribute,
         }
     )
 
 
-def _reserved_problem(name: str) -> str | None:
-    """Why ``name`` can never be used (``_private``, built-ins, module names), or None."""
-    if name.startswith("_"):
-        return f"name '{name}' is not allowed; names must not start with '_'"
-    if name in RESERVED_NAMES:
-        return f"'{name}' is a reserved name; choose another name"
-    return None
+class _Scalars(NamedTuple):
+    """:class:`~.arrays.Scalars` at ``node``: entries made and checked like every other."""
+
+    builder: _Builder
+    node: ast.AST
+
+    def multiply(self, a: _Term, b: _Term) -> _Term:
+        return self.builder._entry(self.node, _MULTIPLY, a, b)
+
+    def add(self, terms: Sequence[_Term]) -> _Term:
+        return self.builder._entry(self.node, _ADD, *terms)
+
+    def divide(self, term: _Term, count: int) -> _Term:
+        share = _Op(lambda s: sympy.Mul(sympy.Rational(1, count), s), lambda v: v / count)
+        return self.builder._entry(self.node, share, term)
+
+    def sqrt(self, term: _Term) -> _Term:
+        return self.builder._function(self.node, "sqrt", (term,))
 
 
-def _name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be a parameter, or None."""
-    if name in ALLOWED_FUNCTIONS:
-        return f"'{name}' is a function name and cannot be a parameter"
-    return _reserved_problem(name)
+# --- Declarations and the entry point -----------------------------------------------------------
 
 
-def _normalize_params(text: str, params: Sequence[str]) -> frozenset[str]:
-    """Validate declared parameter names (NFKC-normalised like Python identifiers)."""
+def _declarations(
+    text: str, params: Sequence[str] | None, shapes: Mapping[str, Any], data: Mapping[str, Any]
+) -> tuple[frozenset[str] | None, dict[str, tuple[int, ...]], dict[str, np.ndarray]]:
+    """The declared names (NFKC-normalised like Python identifiers), shapes and data, checked by
+    :func:`name_problem` and :func:`~.arrays.declare`."""
     if isinstance(params, str):
         raise TypeError("params must be a sequence of names, not a single string")
-    names = set()
-    for raw in params:
-        name = unicodedata.normalize("NFKC", raw)
-        if not name.isidentifier() or keyword.iskeyword(name):
+    nfkc = functools.partial(unicodedata.normalize, "NFKC")
+    for raw in params or ():
+        if not nfkc(raw).isidentifier() or keyword.iskeyword(nfkc(raw)):
             raise ExpressionError(text, f"parameter name {raw!r} is not a valid name")
-        problem = _name_problem(name)
+        problem = name_problem(nfkc(raw))
         if problem is not None:
             raise ExpressionError(text, f"parameter {problem}")
-        names.add(name)
-    return frozenset(names)
+    declared = None if params is None else frozenset(map(nfkc, params))
+    shapes, data = ({nfkc(name): v for name, v in given.items()} for given in (shapes, data))
+    try:
+        return (declared, *arrays.declare(shapes, data, declared, name_problem))
+    except arrays.ShapeError as error:
+        raise ExpressionError(text, error.reason) from None
 
 
-# --------------------------------------------------------------------------------------------
-# Entry point
-# --------------------------------------------------------------------------------------------
-
-
-def parse_expression(text: str, params: Sequence[str] | None = None) -> ParsedExpression:
+def parse_expression(
+    text: str,
+    params: Sequence[str] | None = None,
+    *,
+    shapes: Mapping[str, Sequence[int]] | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> ParsedExpression:
     """Parse untrusted ``text`` into a SymPy expression without executing anything.
 
     Allowed: int and float literals (``3``, ``0.5``, ``1e-3``; ints become ``sympy.Integer``,
-    floats become ``sympy.Float`` holding exactly the Python float's value, so ``0.1`` stays the
-    float ``0.1`` when lambdified); parameter names (any Python identifier, e.g. ``theta`` or
-    ``θ``, NFKC-normalised as Python does); the constants ``pi`` and ``e``; ``+ - * / **``
-    and unary ``-``/``+``; calls of the functions in :data:`ALLOWED_FUNCTIONS` with positional
-    arguments. Everything else is refused with an :class:`~tutor.errors.ExpressionError`.
+    floats ``sympy.Float`` holding exactly the Python float, so ``0.1`` stays the float ``0.1``
+    when lambdified); names (any identifier, e.g. ``theta`` or ``θ``, NFKC-normalised as Python
+    does); the constants ``pi`` and ``e``; ``+ - * / ** @``, unary ``-``/``+`` and ``.T``; calls
+    of :data:`ALLOWED_FUNCTIONS` and :data:`ARRAY_FUNCTIONS` with positional arguments. The rest
+    is refused with an :class:`~tutor.errors.ExpressionError`, and so are values that are not
+    finite, real float64 numbers (``1/0``, ``log(0)``, ``sqrt(-1)``), exponents beyond
+    :data:`MAX_EXPONENT`, nesting beyond :data:`MAX_DEPTH`, and a result that is not a single
+    number. An expression without parameters (``"3"``) is accepted; callers decide whether that
+    is meaningful.
 
     Args:
         text: the expression, at most :data:`MAX_LENGTH` characters.
-        params: ``None``: every identifier that is not a function, constant or reserved name
-            becomes a real parameter symbol. Otherwise only these names may occur (others are
-            refused, listing the allowed ones); a parameter named ``e`` or ``pi`` hides the
-            constant.
+        params: ``None``: every identifier that is not a function, constant, data or reserved
+            name is a real parameter. Otherwise only these names may occur (others are refused,
+            listing the allowed ones); a parameter named ``e`` or ``pi`` hides the constant.
+        shapes: name -> shape of the parameters that are vectors or matrices, e.g.
+            ``{"W": (2, 3), "b": (3,)}``; other parameters are scalars.
+        data: name -> float64 array (0, 1 or 2 dimensions) of known numbers; their entries
+            become exact numbers (see :func:`data_number`). Data names are not parameters.
 
-    Numeric sub-expressions must be finite and real (``1/0``, ``log(0)`` and ``sqrt(-1)`` are
-    refused); numeric exponents are limited to :data:`MAX_EXPONENT`, numbers to
-    :data:`MAX_DIGITS` digits and nesting to :data:`MAX_DEPTH`. An expression without
-    parameters (``"3"``) is accepted; callers decide whether that is meaningful.
+    >>> parse_expression("sum((W @ x - y)**2)", shapes={"W": (1, 2)},
+    ...                  data={"x": np.array([1.0, 2.0]), "y": np.array([3.0])}).expr
+    (W[0,0] + 2*W[0,1] - 3)**2
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
-    declared = None if params is None else _normalize_params(text, params)
+    declared = _declarations(text, params, shapes or {}, data or {})
     try:
-        _check_text(text)
         source = _Source(text)
-        tree = _parse_tree(source)
-        _check_shape(tree, source)
-        builder = _Builder(source, declared)
-        expr = builder.visit(tree, 0)
+        builder = _Builder(source, *declared)
+        value = builder.visit(source.tree(), 0)
+        problem = arrays.loss_problem(value.shape)
+        if problem is not None:
+            raise _Refusal(problem)
     except _Refusal as refusal:
         column = None if refusal.offset is None else refusal.offset + 1
         raise ExpressionError(text, refusal.reason, column) from None
     except (RecursionError, MemoryError, ArithmeticError, ValueError):
         raise ExpressionError(text, "the expression is too large or complex to handle") from None
-    return ParsedExpression(text=text, expr=expr, names=tuple(sorted(builder.names)))
+    names = tuple(sorted(builder.names))
+    shaped = tuple((name, builder.shapes[name]) for name in names if name in builder.shapes)
+    return ParsedExpression(text, value.entries[0].expr, names, shaped)
