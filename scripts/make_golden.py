@@ -3,9 +3,10 @@
 Every case of the table below is run with ``torch.optim`` in float64 (single-tensor code path,
 ``foreach=False``), and each step's parameters before the step, the gradient, the parameters
 after the step and every state tensor torch keeps (``exp_avg``, ``exp_avg_sq``,
-``max_exp_avg_sq``, ``momentum_buffer``, ``square_avg``, ``grad_avg``, ``sum``) are written out
-as exact floats. torch has no Lion, so Lion cases follow the paper's rule (Chen et al. 2023,
-Algorithm 2) written here with torch tensor operations.
+``max_exp_avg_sq``, ``momentum_buffer``, ``square_avg``, ``grad_avg``, ``sum``, ``acc_delta``,
+``prev``, ``step_size``, ``ax``, and the per-tensor numbers ``mu_product``, ``eta`` and ``mu``)
+are written out as exact floats. torch has no Lion, so Lion cases follow the paper's rule (Chen
+et al. 2023, Algorithm 2) written here with torch tensor operations.
 
 ``tests/test_golden.py`` replays every case through `tutor`'s engine, without torch. This script
 deliberately does not import `tutor`: it is an independent reference.
@@ -21,9 +22,10 @@ exp, log, sin, cos, tanh, sqrt); nothing is ever passed to ``eval``.
 Before writing, every case is checked to be well conditioned: a second run whose parameters are
 nudged by a relative 1e-13 after every step (imitating rounding errors) must stay within a
 relative 1e-11 of the first, so float64 rounding differences between torch and the engine cannot
-grow anywhere near the test's 1e-12 tolerance; and a Lion step's interpolation ``u`` must never
-be so close to 0 that its sign is a coin toss. The script stops with a message naming the case
-otherwise. It prints each case with its measured amplification.
+grow anywhere near the test's 1e-12 tolerance (for Rprop, whose steps follow the sign of each
+gradient coordinate, this also finds a sign that a rounding error could flip); and a Lion step's
+interpolation ``u`` must never be so close to 0 that its sign is a coin toss. The script stops
+with a message naming the case otherwise. It prints each case with its measured amplification.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ DATA: dict[str, dict[str, list[float]]] = {
 
 # --------------------------------------------------------------------------------------------
 # Cases: (optimizer, variant, torch hyper-parameters in torch's spelling, loss, start, steps).
-# Our hyper-parameters are derived from torch's by splitting ``betas`` into beta1 and beta2.
+# Our hyper-parameters are derived from torch's by splitting its pairs (see SPLIT below).
 # Every option of every optimizer is set to a non-default value in at least one case.
 
 CASES: list[tuple[str, str, dict[str, Any], str, list[float], int]] = [
@@ -340,6 +342,62 @@ CASES: list[tuple[str, str, dict[str, Any], str, list[float], int]] = [
     ("lion", "weight_decay", {"lr": 0.05, "weight_decay": 0.1}, "himmelblau", [0.0, 0.0], 25),
     ("lion", "betas", {"lr": 0.01, "betas": (0.95, 0.98)}, "rosenbrock", [-1.2, 3.0], 20),
     ("lion", "all", {"lr": 0.03, "betas": (0.8, 0.95), "weight_decay": 0.1}, "logistic", [0.0], 20),
+    # Adadelta: v = ρv + (1 − ρ)g²; δ = √(u + ε)/√(v + ε)·g; u = ρu + (1 − ρ)δ²; θ −= ηδ.
+    ("adadelta", "defaults", {}, "quadratic", [2.0], 20),
+    ("adadelta", "plain", {"lr": 5.0}, "himmelblau", [0.0, 0.0], 25),
+    ("adadelta", "rho", {"lr": 2.0, "rho": 0.5}, "bowl", [3.0, 1.0], 20),
+    ("adadelta", "eps", {"eps": 1e-3}, "bowl", [3.0, 1.0], 20),
+    ("adadelta", "weight_decay", {"lr": 3.0, "weight_decay": 0.1}, "logistic", [0.0], 20),
+    ("adadelta", "maximize", {"lr": 2.0, "maximize": True}, "quadratic", [2.0], 10),
+    (
+        "adadelta",
+        "all",
+        {"lr": 3.0, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.05, "maximize": True},
+        "wavy",
+        [1.5, 1.2],
+        25,
+    ),
+    ("adadelta", "matrix", {"lr": 2.0}, "linear", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 10),
+    # Rprop: per-coordinate step sizes ×η⁺ while sign(g·prev) > 0, ×η⁻ (and g := 0) when < 0,
+    # clamped to step_sizes; θ −= step_size·sign(g).
+    ("rprop", "defaults", {}, "quadratic", [3.0], 25),
+    ("rprop", "plain", {"lr": 0.1}, "himmelblau", [0.0, 0.0], 15),
+    ("rprop", "etas", {"lr": 0.05, "etas": (0.3, 1.5)}, "himmelblau", [0.0, 0.0], 15),
+    (
+        "rprop",
+        "step_sizes",
+        {"lr": 0.1, "step_sizes": (0.05, 0.3)},
+        "himmelblau",
+        [0.0, 0.0],
+        25,
+    ),
+    ("rprop", "maximize", {"lr": 0.05, "maximize": True}, "quadratic", [2.0], 10),
+    (
+        "rprop",
+        "all",
+        {"lr": 0.05, "etas": (0.4, 1.3), "step_sizes": (0.01, 0.2)},
+        "himmelblau",
+        [0.0, 0.0],
+        20,
+    ),
+    ("rprop", "matrix", {"lr": 0.05}, "linear", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 12),
+    # ASGD: θ ← θ(1 − λ·η) − η·g with η = lr/(1 + λ·lr·t)^α from the step before; ax copies θ
+    # until μ = 1/max(1, t − t0) drops below 1, then averages.
+    ("asgd", "defaults", {}, "quadratic", [2.0], 20),
+    ("asgd", "plain", {"lr": 0.005}, "himmelblau", [0.0, 0.0], 15),
+    ("asgd", "lambd", {"lr": 0.03, "lambd": 0.5}, "bowl", [3.0, 1.0], 20),
+    ("asgd", "alpha", {"lr": 0.05, "lambd": 0.2, "alpha": 2.0}, "quadratic", [2.0], 20),
+    ("asgd", "t0", {"lr": 0.05, "t0": 5.0}, "logistic", [0.0], 20),
+    ("asgd", "weight_decay", {"lr": 0.02, "weight_decay": 0.1, "t0": 3.0}, "wavy", [1.5, 1.2], 20),
+    ("asgd", "maximize", {"lr": 0.02, "maximize": True, "t0": 2.0}, "quadratic", [2.0], 10),
+    (
+        "asgd",
+        "all",
+        {"lr": 0.02, "lambd": 0.01, "alpha": 0.5, "t0": 4.0, "weight_decay": 0.05},
+        "wavy",
+        [1.5, 1.2],
+        25,
+    ),
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -406,6 +464,9 @@ TORCH_OPTIMIZERS = {
     "nadam": torch.optim.NAdam,
     "radam": torch.optim.RAdam,
     "adamax": torch.optim.Adamax,
+    "adadelta": torch.optim.Adadelta,
+    "rprop": torch.optim.Rprop,
+    "asgd": torch.optim.ASGD,
 }
 # Arguments that choose an implementation, not the algorithm.
 _IMPLEMENTATION = {"params", "foreach", "fused", "differentiable", "capturable"}
@@ -460,12 +521,22 @@ def _jsonable(hyper: Mapping[str, Any]) -> dict[str, Any]:
     return {key: list(value) if isinstance(value, tuple) else value for key, value in hyper.items()}
 
 
+# torch's pairs, split into one hyper-parameter each (their torch_name is e.g. ``etas[0]``).
+SPLIT: dict[str, tuple[str, str]] = {
+    "betas": ("beta1", "beta2"),
+    "etas": ("etaminus", "etaplus"),
+    "step_sizes": ("step_size_min", "step_size_max"),
+}
+
+
 def our_hyperparameters(torch_hyper: Mapping[str, Any]) -> dict[str, Any]:
-    """torch's spelling to `tutor`'s: ``betas`` is split into ``beta1`` and ``beta2``."""
+    """torch's spelling to `tutor`'s: each pair of :data:`SPLIT` (``betas``) becomes two
+    hyper-parameters (``beta1`` and ``beta2``)."""
     ours: dict[str, Any] = {}
     for key, value in torch_hyper.items():
-        if key == "betas":
-            ours["beta1"], ours["beta2"] = value
+        if key in SPLIT:
+            first, second = SPLIT[key]
+            ours[first], ours[second] = value
         else:
             ours[key] = value
     return ours
@@ -536,7 +607,7 @@ def run(
         state = {key: _flat([opt.state[p][key] for p in tensors]) for key in keys}
         for key, values in state.items():
             if len(tensors) == 1 and opt.state[tensors[0]][key].dim() == 0:
-                state[key] = values[0]  # a per-tensor scalar (NAdam's mu_product)
+                state[key] = values[0]  # a per-tensor scalar (NAdam's mu_product, ASGD's eta)
         records.append(
             {
                 "t": t,

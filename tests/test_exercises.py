@@ -90,6 +90,8 @@ def test_worked_example_fields() -> None:
         "exclude_mistakes": (),
         "variants": {},
         "seed": None,
+        "schedule": {},
+        "clipping": {},
     }
     assert description.startswith("A single weight θ sits at θ₀ = 2")
     assert len(hints) == 4 and all(h.strip() for h in hints)
@@ -163,7 +165,7 @@ ADAM_KEYS = "g, loss, m, v, m_hat, v_hat, update, theta_next, loss_next"
 ALLOWED = (
     "format_version, id, title, topic, optimizer, description, loss, params, start, steps, ask, "
     "tolerance, hints, convention, hyperparameters, data, tolerances, points, ask_gradient, "
-    "mistakes, exclude_mistakes, variants"
+    "mistakes, exclude_mistakes, variants, schedule, clipping"
 )
 
 CASES: list[tuple[str, str, str]] = [

@@ -25,6 +25,18 @@ from tutor.symbolic.loss import compile_loss
 GOLDEN = Path(__file__).resolve().parent / "golden" / "torch_trajectories.json"
 DOCUMENT: dict[str, Any] = json.loads(GOLDEN.read_text(encoding="utf-8"))
 CASES: list[dict[str, Any]] = DOCUMENT["cases"]
+# Optimizers whose torch reference has its own file and replay (L-BFGS: tests/test_lbfgs.py).
+OWN_FILES = [
+    json.loads(path.read_text(encoding="utf-8"))
+    for path in sorted(GOLDEN.parent.glob("*.json"))
+    if path != GOLDEN and path.stem in OPTIMIZERS
+]
+TORCH_DEFAULTS = {
+    name: defaults
+    for document in (DOCUMENT, *OWN_FILES)
+    for name, defaults in document["torch_defaults"].items()
+}
+ALL_CASES = CASES + [case for document in OWN_FILES for case in document["cases"]]
 BY_NAME = {case["name"]: case for case in CASES}
 
 RTOL = 1e-12
@@ -126,7 +138,7 @@ def test_hyperparameters_are_torchs(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_defaults_are_torchs(name: str) -> None:
     """Every default equals torch.optim's (Lion: the paper's), as recorded by the script."""
-    defaults = DOCUMENT["torch_defaults"][name]
+    defaults = TORCH_DEFAULTS[name]
     for hyper in OPTIMIZERS[name].hyperparameters:
         assert torch_value(defaults, hyper.torch_name) == hyper.default, hyper.name
 
@@ -136,7 +148,7 @@ def test_every_option_has_golden_coverage() -> None:
     in at least one: a new option without a golden case fails here."""
     missing = []
     for name, spec in OPTIMIZERS.items():
-        cases = [case for case in CASES if case["optimizer"] == name]
+        cases = [case for case in ALL_CASES if case["optimizer"] == name]
         if not cases:
             missing.append(f"{name} (no case at all)")
             continue

@@ -44,3 +44,8 @@ class HyperparameterError(TutorError):
 
 class DivergenceError(TutorError):
     """Values became infinite or NaN during a run."""
+
+
+class SingularMatrixError(TutorError):
+    """A step had to solve a linear system (Newton's ``H·d = g``) whose matrix is singular, or so
+    ill-conditioned that float64 cannot solve it reliably; the message names the step and θ."""

@@ -12,7 +12,17 @@ from typing import Annotated
 import typer
 
 from tutor import __version__
-from tutor.cli import conventions, exercises, grade, optimizers, solve
+from tutor.cli import (
+    conventions,
+    exercises,
+    explain,
+    grade,
+    optimizers,
+    progress,
+    quiz,
+    schedule,
+    solve,
+)
 from tutor.cli.errors import FunnelGroup
 
 app = typer.Typer(
@@ -25,6 +35,7 @@ app = typer.Typer(
         "  tutor solve adamw --theta 2.0 --lr 0.1\n"
         "  tutor solve sgd --loss rosenbrock --lr 0.001 --momentum 0.9 --steps 20\n"
         "  tutor solve adamw --theta 2.0 --lr 0.1 --compare-conventions\n"
+        "  tutor schedule cosine --lr 0.1 --t-max 10 --eta-min 0.001 --steps 10\n"
         "  tutor conventions adamw\n"
         "  tutor optimizers\n"
         "  tutor exercises\n"
@@ -57,8 +68,12 @@ def root(
 app.command("solve", cls=solve.SolveCommand, no_args_is_help=True)(solve.solve)
 app.command("optimizers")(optimizers.optimizers)
 app.command("conventions")(conventions.conventions)
+app.command("explain")(explain.explain)
 app.add_typer(exercises.app, name="exercises")
 app.command("grade")(grade.grade)
+app.command("quiz")(quiz.quiz)
+app.command("progress")(progress.progress)
+app.command("schedule", cls=schedule.ScheduleCommand, no_args_is_help=True)(schedule.schedule)
 
 
 def main() -> None:

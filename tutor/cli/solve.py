@@ -32,6 +32,7 @@ from tutor.engine.names import CONVENTION_NAMES
 from tutor.errors import TutorError
 
 HYPER_META = "tutor.hyperparameters"
+TRAINING_PANEL = "Training loop"
 ARGS_META = "tutor.args"
 
 EXAMPLES = """\
@@ -46,6 +47,8 @@ Examples:
   tutor solve --exercise adamw-worked-example
   tutor solve adamw --theta 2.0 --lr 0.1 --compare-conventions
   tutor solve adam --steps 1000 --show-steps 3,17,40-45 --format markdown
+  tutor solve sgd --loss rosenbrock --lr 0.001 --momentum 0.9 -n 30 \\
+      --schedule 'cosine:t_max=30,eta_min=0.0001' --clip-norm 1.0
 """
 
 
@@ -202,6 +205,8 @@ def _format_optimizer_help(
                 default = (
                     str(hyper.default) if hyper.kind != "float" else number_text(hyper.default)
                 )
+                if hyper.kind == "choice" and hyper.default is None:
+                    default = "none"  # as the option is typed
             rows.append(
                 (
                     flag,
@@ -239,6 +244,14 @@ def _format_optimizer_help(
         ]
         if len(spec.conventions) > 1:
             examples.append(f"tutor solve {spec.name} --theta 2.0 --lr 0.1 --compare-conventions")
+        models = [h for h in spec.hyperparameters if h.name == "model"]
+        if models:  # the loss is a model's likelihood (the natural gradient): name the model
+            first, *others = [c for c in models[0].choices if c is not None]
+            examples = [
+                f"tutor solve {spec.name} --model {first}",
+                f"tutor solve {spec.name} --model {first} --fisher empirical -n 3",
+                *(f"tutor solve {spec.name} --model {o} --damping 0.1 -f markdown" for o in others),
+            ]
         for line in examples:
             formatter.write_text(line)
 
@@ -254,6 +267,21 @@ def _parse_numbers(text: str, option: str) -> list[float]:
                 f"{option} takes comma-separated numbers such as 1.5,-0.5; got {part!r}"
             ) from None
     return values
+
+
+def _clipping(clip_norm: float | None, norm_type: float | None, clip_value: float | None) -> Any:
+    """The clipping rule the options ask for (None: no clipping)."""
+    if clip_norm is None and clip_value is None:
+        if norm_type is not None:
+            raise TutorError("--norm-type goes with --clip-norm")
+        return None
+    if clip_value is not None and (clip_norm is not None or norm_type is not None):
+        raise TutorError("choose one clipping rule: --clip-norm (with --norm-type) or --clip-value")
+    from tutor.engine.clipping import Clipping
+
+    return Clipping(
+        max_norm=clip_norm, norm_type=2.0 if norm_type is None else norm_type, clip_value=clip_value
+    )
 
 
 def _hyperparameters(ctx: click.Context, spec: Any) -> dict[str, Any]:
@@ -382,6 +410,48 @@ def solve(
             help="Run the problem under every convention and show where they differ.",
         ),
     ] = False,
+    schedule: Annotated[
+        str | None,
+        typer.Option(
+            "--schedule",
+            help="A learning-rate schedule with torch's argument names, e.g. "
+            "'cosine:t_max=10,eta_min=0.001' (see 'tutor schedule --help').",
+            rich_help_panel=TRAINING_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    clip_norm: Annotated[
+        float | None,
+        typer.Option(
+            "--clip-norm",
+            help="Clip the gradient's total norm to MAX before each step "
+            "(torch.nn.utils.clip_grad_norm_).",
+            metavar="MAX",
+            rich_help_panel=TRAINING_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    norm_type: Annotated[
+        float | None,
+        typer.Option(
+            "--norm-type",
+            help="The norm --clip-norm measures: 2 (the default), 1, inf or any p > 0.",
+            metavar="P",
+            rich_help_panel=TRAINING_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    clip_value: Annotated[
+        float | None,
+        typer.Option(
+            "--clip-value",
+            help="Clamp every gradient component to [-V, V] before each step "
+            "(torch.nn.utils.clip_grad_value_).",
+            metavar="V",
+            rich_help_panel=TRAINING_PANEL,
+            show_default=False,
+        ),
+    ] = None,
     every: Annotated[
         int | None,
         typer.Option(
@@ -438,6 +508,7 @@ def solve(
         **parse_data(data or []),
     }
     view = View(every, parse_steps(show_steps) if show_steps else None, describe)
+    clipping = _clipping(clip_norm, norm_type, clip_value)
     if exercise is not None:
         from tutor.content.exercises import find_exercise
 
@@ -452,6 +523,8 @@ def solve(
             hyperparameters=_hyperparameters(ctx, spec),
             convention=convention,
             data=arrays or None,
+            schedule=schedule,
+            clipping=clipping,
         )
     else:
         assert optimizer is not None
@@ -465,6 +538,8 @@ def solve(
             hyperparameters=_hyperparameters(ctx, spec),
             convention=convention,
             data=arrays or None,
+            schedule=schedule,
+            clipping=clipping,
         )
     for note in problem.notes:
         typer.echo(f"note: {note}", err=True)

@@ -84,14 +84,19 @@ from tutor.engine import (
     get_optimizer,
     trajectory,
 )
+from tutor.engine.clipping import Clipping
+from tutor.engine.schedules import Scheduled, configure_schedule
 from tutor.engine.spec import CONVENTION_NAMES
 from tutor.errors import HyperparameterError, TutorError
 from tutor.symbolic.loss import compile_loss
+from tutor.symbolic.models import reads_model, resolve_model
 
 FORMAT_VERSION = 1
 MAX_EXERCISE_STEPS = 1000
 CONVENTIONS = frozenset(CONVENTION_NAMES)
 INPUT_KEYS = ("g", "loss")
+# Set by a learning-rate schedule before the step: the step's rate.
+SCHEDULED_KEYS = ("lr",)
 """Values of a step that every optimizer can be asked for, besides its own quantities."""
 RESULT_KEYS = ("loss_next",)
 
@@ -125,6 +130,8 @@ class Exercise:
         mistakes: the mistakes diagnosed (None: every one that applies).
         exclude_mistakes: mistakes never claimed.
         variants: ranges from which a seed draws a student's own numbers.
+        schedule: a learning-rate schedule: ``name`` and torch's arguments (``[schedule]``).
+        clipping: gradient clipping: ``max_norm`` (with ``norm_type``) or ``clip_value``.
         hints: hints, in the order they should be revealed.
         convention: whose formulas the numbers follow (``"pytorch"``).
         source: the file it was loaded from.
@@ -153,6 +160,21 @@ class Exercise:
     exclude_mistakes: tuple[str, ...] = ()
     variants: Mapping[str, Any] = field(default_factory=dict, hash=False)
     seed: int | None = None
+    schedule: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    clipping: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def schedule_request(self) -> tuple[str, dict[str, Any]] | None:
+        """``(name, arguments)`` of the ``[schedule]`` table, or None."""
+        if not self.schedule:
+            return None
+        arguments = {k: v for k, v in self.schedule.items() if k != "name"}
+        return str(self.schedule["name"]), arguments
+
+    @property
+    def clipping_rule(self) -> Clipping | None:
+        """The ``[clipping]`` table as a rule, or None."""
+        return _clipping(self.clipping) if self.clipping else None
 
     @property
     def statement(self) -> str:
@@ -458,6 +480,8 @@ _FIELDS = (
     _Field("mistakes", _STRINGS, required=False, default=None),
     _Field("exclude_mistakes", _STRINGS, required=False, default=()),
     _Field("variants", _TABLE, required=False, default={}, check=lambda k, v: _check_variants(v)),
+    _Field("schedule", _TABLE, required=False, default={}),
+    _Field("clipping", _TABLE, required=False, default={}),
 )
 _FIELD_NAMES = tuple(f.name for f in _FIELDS)
 
@@ -540,10 +564,53 @@ def _check_hyperparameters(
         return None
 
 
-def askable_keys(config: Config) -> tuple[str, ...]:
-    """Every value an exercise may ask for with this configuration, in step order."""
+def askable_keys(config: Config, scheduled: bool = False) -> tuple[str, ...]:
+    """Every value an exercise may ask for with this configuration, in step order (``lr``, the
+    step's rate, when a schedule sets it)."""
     active = tuple(q.key for q in config.algorithm().quantities)
-    return INPUT_KEYS + active + RESULT_KEYS
+    return INPUT_KEYS + (SCHEDULED_KEYS if scheduled else ()) + active + RESULT_KEYS
+
+
+def _clipping(table: Mapping[str, Any]) -> Clipping:
+    known = {"max_norm", "norm_type", "clip_value"}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise HyperparameterError(
+            f"has no key {unknown[0]!r} (use max_norm with norm_type, or clip_value)"
+        )
+    values = {}
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise HyperparameterError(f"{key} must be a number, got {value!r}")
+        values[key] = float(value)
+    return Clipping(**values)
+
+
+def _check_schedule_and_clipping(
+    fields: dict[str, Any], resolved: Config | None, problems: list[Problem]
+) -> Config | None:
+    """Validate ``[schedule]`` and ``[clipping]``; return the configuration with clipping."""
+    clipping = fields["clipping"]
+    if clipping is not _INVALID and clipping:
+        try:
+            rule = _clipping(clipping)
+            if resolved is not None:
+                resolved = resolved.with_clipping(rule)
+        except HyperparameterError as exc:
+            problems.append(("clipping", exc.message))
+            resolved = None
+    schedule = fields["schedule"]
+    if schedule is not _INVALID and schedule:
+        name = schedule.get("name")
+        if not isinstance(name, str):
+            problems.append(("schedule.name", "missing: the schedule's name, e.g. 'cosine'"))
+        elif fields["steps"] is not _INVALID and resolved is not None:
+            arguments = {k: v for k, v in schedule.items() if k != "name"}
+            try:
+                configure_schedule(name, arguments, fields["steps"], resolved.values.get("lr"))
+            except TutorError as exc:
+                problems.append(("schedule", exc.message))
+    return resolved
 
 
 def _check_together(fields: dict[str, Any], problems: list[Problem]) -> None:
@@ -628,8 +695,9 @@ def _check_together(fields: dict[str, Any], problems: list[Problem]) -> None:
                 for name in variants.get("hyperparameters", {})
                 if name not in known
             )
+    resolved = _check_schedule_and_clipping(fields, resolved, problems)
     if spec is not None and resolved is not None and fields["ask"] is not _INVALID:
-        valid = askable_keys(resolved)
+        valid = askable_keys(resolved, bool(fields["schedule"]))
         problems.extend(
             (
                 f"ask[{i}]",
@@ -714,6 +782,8 @@ def _placeholder_values(
 def _number_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if value is None or isinstance(value, str):  # a choice (the natural gradient's model)
+        return "none" if value is None else value
     return f"{float(value):g}"
 
 
@@ -785,10 +855,23 @@ def run_exercise(exercise: Exercise) -> Trajectory:
     """
     spec = OPTIMIZERS[exercise.optimizer]
     config = spec.configure(exercise.hyperparameters, exercise.convention)
+    config = config.with_clipping(exercise.clipping_rule)
     loss = exercise_loss(exercise)
+    if reads_model(spec):  # the natural gradient: the model's loss, with its Fisher matrix
+        specs = exercise.param_specs
+        names = None if specs is None else [n for n, _ in specs]
+        data = exercise.data_arrays()
+        loss = resolve_model(spec.name, config.values, exercise.loss, names, data)[0]
     theta0 = np.array(exercise.start, dtype=np.float64)
+    scheduled = None
+    if exercise.schedule_request is not None:
+        name, arguments = exercise.schedule_request
+        chosen = configure_schedule(name, arguments, exercise.steps, config.values.get("lr"))
+        scheduled = Scheduled(chosen, spec.name, [h.name for h in spec.hyperparameters])
     with np.errstate(all="ignore"):
-        return trajectory(config, loss, theta0, exercise.steps, layout=loss.layout)
+        return trajectory(
+            config, loss, theta0, exercise.steps, layout=loss.layout, schedule=scheduled
+        )
 
 
 def exercise_loss(exercise: Exercise) -> Any:
@@ -818,6 +901,8 @@ def asked_value(record: StepRecord, key: str) -> np.ndarray | None:
     special = {"g": record.grad, "loss": record.loss, "loss_next": record.loss_next}
     if key in special:
         return np.asarray(special[key], dtype=np.float64)
+    if key in SCHEDULED_KEYS and key in record.hyper:
+        return np.asarray(record.hyper[key], dtype=np.float64)
     if key not in record.values:
         return None
     return np.asarray(record.values[key], dtype=np.float64)

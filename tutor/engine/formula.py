@@ -12,9 +12,11 @@ So a number in a table and the formula beside it cannot disagree: both come from
 Node kinds:
 
 * arithmetic: :class:`Sym`, :class:`Num`, :class:`BinOp` (``+ - * / **``), :class:`Neg`;
-* functions (:class:`Func`): element-wise (``sqrt abs sign exp log max min clamp``), reductions
-  to one number per tensor (``sum mean norm absmax dot``) and matrix operations (``matmul
-  transpose outer rowmean colmean solve``); only element-wise ones keep the engine's fast path;
+* functions (:class:`Func`): element-wise (``sqrt abs sign exp log cos floor max min clamp``),
+  reductions to one number per tensor (``sum mean norm absmax dot pnorm``; ``reached`` counts the
+  milestones a step has passed) and matrix operations
+  (``matmul transpose outer rowmean colmean solve``); only element-wise ones keep the engine's
+  fast path;
 * conditions: :class:`Compare` and :class:`Where` (RAdam's ``ρₜ > 5``, Rprop's sign rule);
 * :class:`ByStep`: one formula at ``t = 1`` and another after (SGD's first momentum buffer);
 * :class:`Computed`: prints one tree and evaluates another, for places where a reference
@@ -28,6 +30,7 @@ Arithmetic is element-wise: on a parameter vector every formula applies to each 
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -398,6 +401,26 @@ def _colmean(x: Any) -> Any:
     return np.mean(x, axis=-2)
 
 
+def _p_norm(x: Any, p: Any) -> Any:
+    """The p-norm over the last axis (a number for a vector, one per row of a batch)."""
+    x = np.asarray(x, dtype=np.float64)
+    p = float(p)
+    magnitudes = np.abs(x)
+    if p == math.inf:
+        norm = np.max(magnitudes, axis=-1)
+    elif p == 1.0:
+        norm = np.sum(magnitudes, axis=-1)
+    elif p == 2.0:
+        norm = np.sqrt(np.sum(magnitudes * magnitudes, axis=-1))
+    else:
+        norm = np.sum(magnitudes**p, axis=-1) ** (1.0 / p)
+    return norm[..., None] if x.ndim > 1 else norm
+
+
+def _count_reached(marks: Any, k: Any) -> Any:
+    return np.sum(np.asarray(marks) <= np.asarray(k)[..., None], axis=-1)
+
+
 def _transpose(x: Any) -> Any:
     return np.swapaxes(x, -1, -2) if np.ndim(x) >= 2 else x
 
@@ -408,6 +431,8 @@ FUNCTIONS: dict[str, FunctionInfo] = {
     "sign": FunctionInfo(np.sign, "sign({0})", r"\operatorname{{sign}}\left({0}\right)"),
     "exp": FunctionInfo(np.exp, "exp({0})", r"\exp\left({0}\right)"),
     "log": FunctionInfo(np.log, "log({0})", r"\log\left({0}\right)"),
+    "cos": FunctionInfo(np.cos, "cos({0})", r"\cos\left({0}\right)"),
+    "floor": FunctionInfo(np.floor, "⌊{0}⌋", r"\left\lfloor {0} \right\rfloor"),
     "max": FunctionInfo(np.maximum, "max({0}, {1})", r"\max\left({0}, {1}\right)"),
     "min": FunctionInfo(np.minimum, "min({0}, {1})", r"\min\left({0}, {1}\right)"),
     "clamp": FunctionInfo(
@@ -423,6 +448,15 @@ FUNCTIONS: dict[str, FunctionInfo] = {
         _absmax, "max|{0}|", r"\max\left\lvert {0} \right\rvert", elementwise=False
     ),
     "dot": FunctionInfo(_dot, "⟨{0}, {1}⟩", r"\langle {0}, {1} \rangle", elementwise=False),
+    "pnorm": FunctionInfo(
+        _p_norm, "‖{0}‖_{1}", r"\left\lVert {0} \right\rVert_{{{1}}}", elementwise=False
+    ),
+    "reached": FunctionInfo(
+        _count_reached,
+        "#{{m ∈ {0} : m ≤ {1}}}",
+        r"\#\{{m \in {0} : m \le {1}\}}",
+        elementwise=False,
+    ),
     # Matrix operations.
     "matmul": FunctionInfo(np.matmul, "{0} {1}", "{0} {1}", elementwise=False, atom_args=(0, 1)),
     "transpose": FunctionInfo(_transpose, "{0}ᵀ", r"{0}^\top", elementwise=False, atom_args=(0,)),
@@ -559,10 +593,11 @@ class Where(Expr):
         return np.where(condition, self.then.evaluate(env), self.otherwise.evaluate(env))
 
     def plain(self, values: Env | None = None, fmt: ValueFormatter = str) -> str:
-        return (
-            f"{self.then.plain(values, fmt)} if {self.condition.plain(values, fmt)}, "
-            f"else {self.otherwise.plain(values, fmt)}"
-        )
+        then = self.then.plain(values, fmt)
+        if isinstance(self.then, Where):  # "(a if c, else b) if d, else e" reads one way only
+            then = f"({then})"
+        condition = self.condition.plain(values, fmt)
+        return f"{then} if {condition}, else {self.otherwise.plain(values, fmt)}"
 
     def latex(self, values: Env | None = None, fmt: ValueFormatter = str) -> str:
         return (
@@ -653,6 +688,16 @@ def func(name: str, *args: Expr | float) -> Expr:
 def sqrt(x: Expr) -> Expr:
     """Element-wise square root."""
     return func("sqrt", x)
+
+
+def cos(x: Expr) -> Expr:
+    """Element-wise cosine (learning-rate schedules)."""
+    return func("cos", x)
+
+
+def floor(x: Expr) -> Expr:
+    """Element-wise floor ⌊x⌋ (counting whole periods in a schedule)."""
+    return func("floor", x)
 
 
 def sign(x: Expr) -> Expr:

@@ -40,6 +40,8 @@ Values = dict[str, Any]
 OPTIONAL_INPUTS: Mapping[str, str] = {
     "loss": "value",  # L(θₜ)
     "H": "hessian",  # ∇²L(θₜ)
+    "F": "fisher",  # the Fisher matrix of a model's likelihood at θₜ
+    "I": "identity",  # the identity matrix of θ's size (made by the runner, not the objective)
 }
 
 
@@ -56,16 +58,26 @@ def constants_of(config: Config, varying: frozenset[str] = frozenset()) -> dict[
             constants[name] = value.astype(np.float64)
         else:
             constants[name] = np.float64(value)
+    if config.clipping is not None:
+        constants.update(config.clipping.constants())
     return constants
 
 
 class _Compiled:
     """The algorithm for one shape, compiled into one function."""
 
-    def __init__(self, algorithm: Algorithm, constants: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        algorithm: Algorithm,
+        constants: Mapping[str, Any],
+        initial_constants: Mapping[str, Any] | None = None,
+    ) -> None:
         self.algorithm = algorithm
         self.stored = algorithm.stored
-        self.initial = {q.key: compile_expr(q.initial, constants)(constants) for q in self.stored}
+        # Initial values read every hyper-parameter at its step-1 value, the varying ones too
+        # (Rprop's step sizes start at the learning rate the first step runs with, as in torch).
+        start = constants if initial_constants is None else initial_constants
+        self.initial = {q.key: compile_expr(q.initial, start)(start) for q in self.stored}
         self.scalar = frozenset(q.key for q in self.stored if q.scalar)
         self.inputs = tuple(
             name
@@ -100,7 +112,9 @@ class _Compiled:
             result = procedure.run(made)
             notes = env.get("_notes")
             if notes is not None:
-                notes[key] = made.notes
+                if made.notes or not made.tables:
+                    notes[key] = made.notes
+                notes.update(made.tables)  # named tables, by name
             return result
 
         return call
@@ -136,17 +150,22 @@ class Program:
         self.layout = layout
         self.varying = varying
         self.constants = constants_of(config, varying)
+        initial = constants_of(config) if varying else None
         self.scope = config.spec.scope
         if self.scope == "tensor":
             if layout is None:
                 raise ValueError("a tensor-scope optimizer needs the parameters' layout")
             self._per_tensor = [
-                (parameter, where, _Compiled(config.algorithm(parameter.shape), self.constants))
+                (
+                    parameter,
+                    where,
+                    _Compiled(config.algorithm(parameter.shape), self.constants, initial),
+                )
                 for parameter, where in layout.slices()
             ]
             self.algorithm = config.algorithm(layout.parameters[0].shape)
         else:
-            self._whole = _Compiled(config.algorithm(), self.constants)
+            self._whole = _Compiled(config.algorithm(), self.constants, initial)
             self.algorithm = self._whole.algorithm
             self._previous = tuple(
                 (q.key, q.previous.key)  # type: ignore[union-attr]

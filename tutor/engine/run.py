@@ -13,16 +13,18 @@ Both paths call one compiled :class:`~tutor.engine.program.Program`, so they can
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from tutor.engine.formula import Func, Sym
 from tutor.engine.layout import Layout
 from tutor.engine.program import OPTIONAL_INPUTS, Program
 from tutor.engine.spec import Config, Procedure, Quantity
-from tutor.errors import TutorError
+from tutor.errors import SingularMatrixError, TutorError
 
 MAX_STEPS = 100_000
 
@@ -36,8 +38,10 @@ class Objective(Protocol):
     def gradient(self, theta: np.ndarray) -> np.ndarray: ...
 
 
-Schedule = Callable[[int], Mapping[str, float]]
-"""Per-step hyper-parameters: ``schedule(t)`` gives, e.g., ``{"lr": ηₜ}`` for step ``t``."""
+Schedule = Callable[[int, np.ndarray], Mapping[str, float]]
+"""Per-step hyper-parameters: ``schedule(t, losses)`` gives, e.g., ``{"lr": ηₜ}`` for step ``t``;
+``losses`` holds L(θ₁), …, L(θₜ₋₁), the loss after each earlier step (ReduceLROnPlateau reads
+it). The run calls it for t = 1, 2, … in order."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class StepRecord:
         loss_next: loss after the step.
         hyper: hyper-parameters that vary by step (a schedule's ηₜ), if any.
         notes: inner iterations of procedures, by quantity.
+        inputs: the optional inputs the step read besides the loss (Newton's Hessian ``H``,
+            the natural gradient's Fisher matrix ``F``, the identity ``I``), by symbol key.
     """
 
     t: int
@@ -73,6 +79,7 @@ class StepRecord:
     loss_next: float
     hyper: Mapping[str, Any] = field(default_factory=dict)
     notes: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
+    inputs: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def theta_next(self) -> np.ndarray:
@@ -91,6 +98,7 @@ class StepRecord:
             "theta": self.theta,
             "g": self.grad,
             "loss": self.loss,
+            **self.inputs,
             **self.previous,
             **self.values,
         }
@@ -115,6 +123,8 @@ class Trajectory:
         hyper: per-step hyper-parameters (a schedule's), each ``(steps,)``.
         notes: procedure notes by step.
         divergence: where the run stopped, if it blew up.
+        inputs: the optional inputs each step read besides the loss (``H``, ``F``, ``I``), each
+            ``(steps, *shape)``.
     """
 
     config: Config
@@ -130,6 +140,7 @@ class Trajectory:
     hyper: dict[str, np.ndarray]
     notes: dict[int, dict[str, list[dict[str, Any]]]]
     divergence: Divergence | None
+    inputs: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -166,6 +177,7 @@ class Trajectory:
             float(self.loss_next[i]),
             {name: float(series[i]) for name, series in self.hyper.items()},
             self.notes.get(t, {}),
+            {name: series[i] for name, series in self.inputs.items()},
         )
 
     def steps(self) -> Iterator[StepRecord]:
@@ -179,14 +191,111 @@ def check_steps(steps: int) -> int:
     return steps
 
 
-def _inputs(program: Program, objective: Any, theta: np.ndarray, loss: float) -> dict[str, Any]:
+_INPUT_NAMES = {"H": "the Hessian H", "F": "the Fisher matrix F"}
+
+COND_LIMIT = 1e10
+"""Largest condition number of a matrix a step solves with (Newton's ``H + λI``). Solving with a
+matrix of condition number κ can lose about log₁₀ κ of float64's 16 significant digits; above
+1e10 fewer than 6 would be guaranteed, fewer than the tables print, so the step is refused as
+numerically singular."""
+
+
+def step_inputs(program: Program, objective: Any, theta: np.ndarray, loss: float) -> dict[str, Any]:
+    """The optional inputs the program reads at ``theta``: the loss, the objective's Hessian or
+    Fisher matrix, and the identity matrix of θ's size.
+
+    Raises:
+        TutorError: the objective cannot supply a matrix the algorithm reads.
+    """
     supplied: dict[str, Any] = {}
     for name in program.inputs:
         if name == "loss":
             supplied[name] = loss
+        elif name == "I":
+            supplied[name] = np.eye(theta.shape[-1] if theta.ndim else 1)
         else:
-            supplied[name] = getattr(objective, OPTIONAL_INPUTS[name])(theta)
+            method = getattr(objective, OPTIONAL_INPUTS[name], None)
+            if method is None:
+                raise TutorError(
+                    f"{program.config.spec.name} needs {_INPUT_NAMES.get(name, name)}, "
+                    "which this objective does not supply"
+                )
+            supplied[name] = np.asarray(method(theta), dtype=np.float64)
     return supplied
+
+
+def solved_matrices(program: Program, env: Mapping[str, Any]) -> list[tuple[Func, Any]]:
+    """Each ``solve`` node of the algorithm (in order) with its matrix, the node's first
+    argument, evaluated in ``env``; nodes whose matrix ``env`` cannot evaluate are left out."""
+    found: list[tuple[Func, Any]] = []
+    for node in _solve_nodes(program):
+        try:
+            found.append((node, node.args[0].evaluate(env)))
+        except KeyError:
+            continue
+    return found
+
+
+def _solve_nodes(program: Program) -> list[Func]:
+    return [
+        node
+        for formula in program.algorithm.formulas.values()
+        for node in formula.walk()
+        if isinstance(node, Func) and node.name == "solve"
+    ]
+
+
+def _theta_text(theta: np.ndarray) -> str:
+    values = np.ravel(theta)
+    shown = ", ".join(f"{v:.6g}" for v in values[:6]) + (", …" if values.size > 6 else "")
+    return shown if values.size == 1 else f"({shown})"
+
+
+def _unsolvable(
+    program: Program, env: Mapping[str, Any], t: int, theta: np.ndarray, failed: bool
+) -> str | None:
+    """Why a matrix the step solves with cannot be trusted: singular (``failed``: NumPy refused
+    it), or a condition number above :data:`COND_LIMIT`; None when every matrix is fine.
+    Matrices that are not finite are left to the divergence scan."""
+    spec = program.config.spec
+    where = f"step {t} of {spec.name} at θ = {_theta_text(theta)}"
+    fix = "; start elsewhere"
+    if any(h.name == "damping" for h in spec.hyperparameters):
+        fix = "; add damping (e.g. --damping 0.1) or start elsewhere"
+    for node, matrix in solved_matrices(program, env):
+        if not np.all(np.isfinite(matrix)):
+            continue
+        name = node.args[0].plain()
+        rhs = node.args[1].plain()
+        system = f"({name})·d = {rhs}" if " " in name else f"{name}·d = {rhs}"
+        cond = float(np.linalg.cond(matrix))
+        if failed or not math.isfinite(cond):
+            return f"{where}: {name} is singular, so {system} has no unique solution{fix}"
+        if cond > COND_LIMIT:
+            return (
+                f"{where}: {name} is numerically singular (condition number {cond:.3g} > "
+                f"{COND_LIMIT:.0e}: solving {system} could lose more than 10 of float64's 16 "
+                f"digits){fix}"
+            )
+    if failed:
+        return f"{where}: a matrix the step solves with is singular or not finite{fix}"
+    return None
+
+
+def step_symbol(symbol: Sym) -> Sym:
+    """``η`` as ``ηₜ``, ``β₁`` as ``β₁,ₜ``: a hyper-parameter that a schedule sets each step."""
+    subscripted = symbol.text[-1:] in "₀₁₂₃₄₅₆₇₈₉"
+    text = f"{symbol.text},ₜ" if subscripted else f"{symbol.text}ₜ"
+    match = re.fullmatch(r"(.*)_\{?([^{}]*)\}?", symbol.tex)
+    tex = f"{match.group(1)}_{{{match.group(2)},t}}" if match else f"{symbol.tex}_t"
+    return Sym(symbol.key, text, tex)
+
+
+def _per_step(config: Config, varying: frozenset[str]) -> Config:
+    """``config`` printing the varying hyper-parameters with a step subscript."""
+    names = {h.name: h.symbol for h in config.spec.hyperparameters}
+    mapping = {name: step_symbol(names[name]) for name in varying if name in names}
+    return config.with_formula("*", lambda formula: formula.substitute(mapping))
 
 
 def trajectory(
@@ -208,7 +317,11 @@ def trajectory(
     check_steps(steps)
     theta = np.array(theta0, dtype=np.float64)
     n = theta.shape[-1] if theta.ndim else 1
-    varying = frozenset(schedule(1)) if schedule is not None else frozenset()
+    varying: frozenset[str] = frozenset()
+    if schedule is not None:  # the structure and the initial state follow step 1's values
+        first = schedule(1, np.empty(0))
+        varying = frozenset(first)
+        config = _per_step(config.with_values(**first), varying)
     program = Program(config, layout, varying)
     state = program.init(theta)
     initial_state = dict(state)
@@ -229,13 +342,16 @@ def trajectory(
     done = 0
     isfinite = math.isfinite
     fast = None
+    recorded = tuple(name for name in program.inputs if name != "loss")
+    input_columns: dict[str, np.ndarray] = {}
+    solves = bool(_solve_nodes(program))
     if program.scope != "tensor" and not varying and not program.inputs and not wants_notes:
         fast, carried = program.full_loop()
         env: dict[str, Any] = {previous: state[key] for key, previous in carried}
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1):
             grad = np.asarray(objective.gradient(theta), dtype=np.float64)
-            hyper = schedule(t) if schedule is not None else None
+            hyper = schedule(t, losses_next[: t - 1]) if schedule is not None else None
             step_notes: dict[str, list[dict[str, Any]]] | None = {} if wants_notes else None
             if fast is not None:  # the common case: one compiled function, no extras
                 env["t"] = float(t)
@@ -245,16 +361,32 @@ def trajectory(
                 for key, previous in carried:
                     env[previous] = values[key]
             else:
-                values, state = program.step(
-                    theta,
-                    grad,
-                    state,
-                    t,
-                    hyper=hyper,
-                    inputs=_inputs(program, objective, theta, current_loss),
-                    objective=objective,
-                    notes=step_notes,
-                )
+                supplied = step_inputs(program, objective, theta, current_loss)
+                known: dict[str, Any] = {**program.constants, **(hyper or {}), **supplied}
+                known.update(t=float(t), theta=theta, g=grad)
+                try:
+                    values, state = program.step(
+                        theta,
+                        grad,
+                        state,
+                        t,
+                        hyper=hyper,
+                        inputs=supplied,
+                        objective=objective,
+                        notes=step_notes,
+                    )
+                except np.linalg.LinAlgError:
+                    reason = _unsolvable(program, known, t, theta, failed=True)
+                    raise SingularMatrixError(reason or "singular matrix") from None
+                if solves:
+                    reason = _unsolvable(program, {**known, **values}, t, theta, failed=False)
+                    if reason is not None:
+                        raise SingularMatrixError(reason)
+                for name in recorded:
+                    if name not in input_columns:
+                        shape = np.shape(supplied[name])
+                        input_columns[name] = np.full((steps, *shape), np.nan)
+                    input_columns[name][t - 1] = supplied[name]
             theta_next = values["theta_next"]
             next_loss = float(objective.value(theta_next))
             i = t - 1
@@ -304,6 +436,7 @@ def trajectory(
         {name: series[:keep] for name, series in hyper_series.items()},
         {t: n for t, n in notes.items() if t <= keep},
         divergence,
+        {name: column[:keep] for name, column in input_columns.items()},
     )
 
 

@@ -67,7 +67,7 @@ UNIT_INTERVAL = Bound(low=0.0, high=1.0)
 DECAY_RATE = Bound(low=0.0, high=1.0, high_inclusive=False)
 AT_LEAST_ONE = Bound(low=1.0)
 
-HyperValue = float | bool | int | str | None
+HyperValue = float | bool | int | str | tuple[int, ...] | None
 
 
 @dataclass(frozen=True)
@@ -78,12 +78,16 @@ class Hyperparameter:
         name: torch.optim's argument name (``betas`` is split into ``beta1`` and ``beta2``).
         symbol: how formulas show it.
         default: torch.optim's default; its type is the parameter's type (``float``, ``bool``
-            for a flag, ``int`` for a count, ``str``/``None`` for a choice).
+            for a flag, ``int`` for a count, ``str``/``None`` for a choice, a tuple of ``int``
+            for a list of step numbers such as MultiStepLR's milestones).
         description: one sentence for tables and ``--help``.
         bound: the valid range of a number.
         torch_name: the argument as torch.optim spells it, e.g. ``betas[0]``.
         choices: the allowed values of a choice.
         also: other names people use for it (``learning_rate``), for "did you mean" hints.
+        unset: for a whole number that torch lets be ``None`` (L-BFGS's ``max_eval``): what
+            ``None`` stands for, e.g. ``max_iter·5/4, rounded down``; ``None`` is then the
+            default and a valid value.
     """
 
     name: str
@@ -94,14 +98,17 @@ class Hyperparameter:
     torch_name: str = ""
     choices: tuple[str | None, ...] = ()
     also: tuple[str, ...] = ()
+    unset: str = ""
 
     @property
-    def kind(self) -> Literal["flag", "int", "float", "choice"]:
+    def kind(self) -> Literal["flag", "int", "float", "choice", "ints"]:
         if self.choices:
             return "choice"
+        if isinstance(self.default, tuple):
+            return "ints"
         if isinstance(self.default, bool):
             return "flag"
-        if isinstance(self.default, int):
+        if isinstance(self.default, int) or (self.default is None and self.unset):
             return "int"
         return "float"
 
@@ -121,7 +128,11 @@ class Hyperparameter:
         if self.kind == "choice":
             return " or ".join("none" if c is None else c for c in self.choices)
         text = self.bound.describe()
-        return f"a whole number {text}" if self.kind == "int" else text
+        if self.kind == "ints":
+            return f"whole numbers {text}, separated by commas"
+        if self.kind == "int":
+            return f"a whole number {text}" + (f" (unset: {self.unset})" if self.unset else "")
+        return text
 
     def validate(self, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise HyperparameterError.
@@ -139,6 +150,10 @@ class Hyperparameter:
                     f"{self.name} must be {self.describe_range()}, got {value!r}"
                 )
             return value
+        if kind == "ints":
+            return self._validate_ints(value)
+        if value is None and self.unset:
+            return None
         if isinstance(value, np.ndarray) and value.dtype.kind in "fi" and value.size:
             for item in value.ravel():
                 self.validate(float(item))
@@ -159,6 +174,13 @@ class Hyperparameter:
                 f"{self.name} must be {self.bound.describe()}, got {number_text(number)}"
             )
         return int(number) if kind == "int" else number
+
+    def _validate_ints(self, value: Any) -> tuple[int, ...]:
+        items = [value] if isinstance(value, (int, float, np.integer, np.floating)) else value
+        if isinstance(items, (str, bytes)) or not isinstance(items, (list, tuple, np.ndarray)):
+            raise HyperparameterError(f"{self.name} must be whole numbers, got {value!r}")
+        whole = dataclasses.replace(self, default=0)
+        return tuple(whole.validate(item) for item in items)
 
 
 # --- Conventions -------------------------------------------------------------------------------
@@ -278,6 +300,8 @@ class Quantity:
             hyper-parameters; 0 unless stated).
         scalar: one number per tensor (NAdam's product of momentum factors), not one per
             coordinate.
+        in_tables: False for bookkeeping that a step table leaves out (L-BFGS's stored pairs,
+            which its notes show pair by pair); JSON and the formulas still have it.
     """
 
     key: str
@@ -287,6 +311,7 @@ class Quantity:
     previous: Sym | None = None
     initial: Expr = field(default_factory=lambda: Num(0.0))
     scalar: bool = False
+    in_tables: bool = True
 
     @property
     def stored(self) -> bool:
@@ -317,6 +342,7 @@ def state(
     torch_state: str | None = None,
     initial: Expr | float = 0.0,
     scalar: bool = False,
+    in_tables: bool = True,
 ) -> Quantity:
     """A quantity carried from step to step: ``mₜ`` computed from ``mₜ₋₁``."""
     return Quantity(
@@ -327,6 +353,7 @@ def state(
         previous=Sym(f"{key}_prev", f"{text}ₜ₋₁", f"{tex}_{{t-1}}"),
         initial=initial if isinstance(initial, Expr) else Num(float(initial)),
         scalar=scalar,
+        in_tables=in_tables,
     )
 
 
@@ -356,14 +383,21 @@ class ProcedureCall:
 
     ``notes`` collects one row per inner iteration (L-BFGS's two-loop recursion, a line search's
     trial points, Muon's Newton–Schulz iterations); the tables show them under the step.
+    A procedure with several kinds of inner steps keeps one named table per kind in ``tables``
+    (L-BFGS: its iterations, curvature pairs, two-loop recursions and line-search trials).
     """
 
     env: Mapping[str, Any]
     objective: Any
     notes: list[dict[str, Any]] = field(default_factory=list)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def note(self, **row: Any) -> None:
         self.notes.append(row)
+
+    def note_in(self, table: str, **row: Any) -> None:
+        """One row of the named table ``table`` (tables keep the order they were started in)."""
+        self.tables.setdefault(table, []).append(row)
 
 
 @dataclass(frozen=True)
@@ -394,20 +428,26 @@ class Setup:
     """What an algorithm's structure depends on: the switches and which terms are on.
 
     ``on`` holds the numeric hyper-parameters that are not zero (torch skips a term whose
-    coefficient is 0, e.g. ``if weight_decay != 0``), ``flags`` the flags that are true, and
-    ``shape`` the tensor's shape for optimizers that treat matrices as matrices.
+    coefficient is 0, e.g. ``if weight_decay != 0``), ``flags`` the flags that are true,
+    ``shape`` the tensor's shape for optimizers that treat matrices as matrices, and ``choices``
+    the value of each choice (L-BFGS's ``line_search_fn``), as ``(name, value)`` pairs.
     """
 
     switches: Any
     on: frozenset[str]
     flags: frozenset[str]
     shape: tuple[int, ...] | None = None
+    choices: tuple[tuple[str, str | None], ...] = ()
 
     def is_on(self, name: str) -> bool:
         return name in self.on
 
     def flag(self, name: str) -> bool:
         return name in self.flags
+
+    def choice(self, name: str) -> str | None:
+        """The value of the choice ``name`` (KeyError if the optimizer has no such choice)."""
+        return dict(self.choices)[name]
 
 
 @dataclass(frozen=True)
@@ -596,12 +636,15 @@ class Config:
 
     ``rewrites`` replace formulas after the algorithm is built (a mistaken variant for grading,
     ``m`` written without ``(1 − β₁)``); :meth:`with_switches` derives a variant convention.
+    ``clipping`` (a :class:`tutor.engine.clipping.Clipping`) puts gradient clipping in front of
+    the algorithm (:meth:`with_clipping`).
     """
 
     spec: OptimizerSpec
     values: Mapping[str, Any]
     convention: Convention
     rewrites: tuple[tuple[str, Callable[[Expr], Expr]], ...] = ()
+    clipping: Any = None
 
     @property
     def switches(self) -> Any:
@@ -614,10 +657,15 @@ class Config:
             if not isinstance(v, (bool, str, type(None))) and _is_on(v)
         )
         flags = frozenset(name for name, v in self.values.items() if v is True)
-        return Setup(self.switches, on, flags, shape)
+        choices = tuple(
+            (h.name, self.values[h.name]) for h in self.spec.hyperparameters if h.kind == "choice"
+        )
+        return Setup(self.switches, on, flags, shape, choices)
 
     def algorithm(self, shape: tuple[int, ...] | None = None) -> Algorithm:
         algorithm = self.spec.algorithm(self.setup(shape))
+        if self.clipping is not None:
+            algorithm = self.clipping.apply(algorithm)
         for key, rewrite in self.rewrites:
             if key == "*":
                 algorithm = algorithm.transform(lambda _, formula, r=rewrite: r(formula))  # type: ignore[misc]
@@ -632,7 +680,16 @@ class Config:
         """The same convention with some hyper-parameters changed (validated)."""
         merged = {**self.values, **overrides}
         config = self.spec.configure(merged, self.convention)
-        return dataclasses.replace(config, rewrites=self.rewrites)
+        return dataclasses.replace(config, rewrites=self.rewrites, clipping=self.clipping)
+
+    def with_clipping(self, clipping: Any) -> Config:
+        """The same optimizer reading a clipped gradient (``None``: no clipping)."""
+        if clipping is not None and self.spec.scope != "coordinate":
+            raise HyperparameterError(
+                f"gradient clipping goes with first-order optimizers; {self.spec.name} reads the "
+                "whole gradient (and its curvature) itself"
+            )
+        return dataclasses.replace(self, clipping=clipping)
 
     def with_switches(self, name: str | None = None, **changes: Any) -> Config:
         """A variant convention with some switches changed, e.g. ``bias_correction=False``."""

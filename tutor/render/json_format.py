@@ -8,6 +8,10 @@ The solution object is the stable contract other tools read::
      "formula", "latex", "value"}], "theta_next", "loss_next", "loss_decreased", "claim"}],
      "final": {"theta", "loss"}, "diverged", "outcome", "divergence", "claims", "topics"}
 
+A step of an optimizer with procedures also has ``"notes"``: each table of inner iterations
+(L-BFGS's iterations, curvature pairs, two-loop recursions, line-search trials) as a list of
+rows, each a mapping from column to value.
+
 ``theta``, ``grad`` and ``theta_next`` are flat lists in the order of ``params`` (row-major within
 a matrix). Step t takes θₜ₋₁ (``theta``) to θₜ (``theta_next``). Every step is written, however
 long the run; a solution is streamed step by step (the text is never held whole), and runs of
@@ -144,8 +148,77 @@ def _header(solution: Any) -> dict[str, Any]:
         "loss": problem.loss.text,
         "gradient": [d.expression_plain for d in solution.derivatives],
         "hyperparameters": {k: json_value(v) for k, v in config.values.items()},
+        "schedule": None if solution.schedule is None else schedule_data(solution.schedule),
+        "clipping": None if config.clipping is None else clipping_data(config.clipping),
         "theta0": json_value(problem.theta0),
+        **_matrices(solution),
     }
+
+
+def schedule_data(trace: Any) -> dict[str, Any]:
+    """A schedule: its name, torch's class and arguments, and its rule's formulas."""
+    config = trace.config
+    return {
+        "name": config.spec.name,
+        "torch": config.spec.torch_name,
+        "label": config.label(),
+        "arguments": {k: json_value(v) for k, v in config.arguments().items() if v is not None},
+        "momentum": trace.momentum,
+        "rule": [
+            {
+                "name": d.key,
+                "symbol": d.symbol.text,
+                "formula": d.formula.plain(),
+                "latex": d.formula.latex(),
+                "description": d.description,
+            }
+            for d in trace.rule.definitions
+            if d.shown
+        ],
+    }
+
+
+def clipping_data(clipping: Any) -> dict[str, Any]:
+    return {
+        "max_norm": clipping.max_norm,
+        "norm_type": json_value(clipping.norm_type),
+        "clip_value": clipping.clip_value,
+        "torch": clipping.torch_call,
+    }
+
+
+def _schedule_values(result: Any, t: int) -> dict[str, Any]:
+    """The schedule's values at step ``t`` (nothing without a schedule)."""
+    if result.schedule is None:
+        return {}
+    row = result.schedule.rows[t - 1]
+    shown = [d.key for d in result.schedule.rule.definitions if d.shown]
+    return {"schedule": {key: row[key] for key in shown}}
+
+
+def _matrices(solution: Any) -> dict[str, Any]:
+    """The matrices a second-order method reads (``H``, ``F``), as defined; none for others."""
+    if not solution.matrices:
+        return {}
+    return {
+        "matrices": [
+            {
+                "name": m.key,
+                "symbol": m.symbol[0],
+                "formula": m.formula[0],
+                "latex": m.formula[1],
+                "definitions": [plain for plain, _ in m.definitions],
+            }
+            for m in solution.matrices
+        ]
+    }
+
+
+def _inputs(record: Any) -> dict[str, Any]:
+    """A step's matrices (``H``, ``F``) as nested lists; the identity ``I`` is left out."""
+    if not record.inputs:
+        return {}
+    return {"inputs": {k: np.asarray(v).tolist() for k, v in record.inputs.items() if k != "I"}}
 
 
 def _step(solution: Any, t: int, formulas: _Formulas, constants: dict[str, Any]) -> dict[str, Any]:
@@ -190,8 +263,20 @@ def _step(solution: Any, t: int, formulas: _Formulas, constants: dict[str, Any])
         "theta_next": json_value(record.theta_next),
         "loss_next": record.loss_next,
         "loss_decreased": bool(record.loss_next < record.loss),
+        **_schedule_values(solution, t),
         "claim": claim_json,
+        **_inputs(record),
+        **_notes(record),
     }
+
+
+def _notes(record: Any) -> dict[str, Any]:
+    """A step's inner iterations (procedures' notes), by table: ``{"notes": {name: [row, …]}}``
+    with each row a mapping of column to value; none for optimizers without procedures."""
+    notes = {key: rows for key, rows in record.notes.items() if rows}
+    if not notes:
+        return {}
+    return {"notes": _safe(notes)}
 
 
 def _ending(result: Any) -> dict[str, Any]:
@@ -209,9 +294,18 @@ def _ending(result: Any) -> dict[str, Any]:
         "divergence": claim_data(result.divergence),
         "failed_step": None if result.failed is None else _failed(result),
         "claims": [claim_data(result.claims[t]) for t in sorted(result.claims)],
+        **_curvature(result),
         "against_goal": list(result.against_goal),
         "topics": list(result.topics),
     }
+
+
+def _curvature(result: Any) -> dict[str, Any]:
+    """Claims about the matrix a second-order step solved with (none for other optimizers)."""
+    if not result.curvature:
+        return {}
+    claims = [claim for t in sorted(result.curvature) for claim in result.curvature[t]]
+    return {"curvature": [claim_data(claim) for claim in claims]}
 
 
 def _failed(result: Any) -> dict[str, Any]:
@@ -277,6 +371,7 @@ def _compact_steps(result: Any) -> Iterator[str]:
         None,
     ).replace('"step": 0', '"step": {t}')
     against = result.against_goal_set
+    scheduled = result.schedule is not None
     for start in range(0, len(run), CHUNK):
         stop = min(start + CHUNK, len(run))
         loss = run.loss[start:stop].tolist()
@@ -287,11 +382,10 @@ def _compact_steps(result: Any) -> Iterator[str]:
         present = {key: mask[start:stop].tolist() for key, mask in run.present.items()}
         cells: list[list[str | None]] = []  # per quantity, per row (None: not computed)
         for q in quantities:
-            values = (
-                after
-                if q.key == "theta_next"
-                else map(repr, run.values[q.key][start:stop].tolist())
-            )
+            series = run.values[q.key][start:stop]
+            if series.ndim > 2:  # a matrix per step (L-BFGS's pairs): flat, as json_value writes
+                series = series.reshape(len(series), -1)
+            values = after if q.key == "theta_next" else map(repr, series.tolist())
             prefix = prefixes.get(q.key)
             if prefix is not None and q.key not in present:
                 cells.append([prefix + text + "}" for text in values])
@@ -339,7 +433,11 @@ def _compact_steps(result: Any) -> Iterator[str]:
                 f'"theta_next": {after[i]}, '
                 f'"loss_next": {loss_next[i]!r}, '
                 f'"loss_decreased": {"true" if loss_next[i] < loss[i] else "false"}, '
-                f'"claim": {claim_text}}}'
+                + (dumps(_schedule_values(result, t), None)[1:-1] + ", " if scheduled else "")
+                + f'"claim": {claim_text}'
+                + (", " + dumps(_inputs(run.step(t)), None)[1:-1] if run.inputs else "")
+                + (", " + dumps(_notes(run.step(t)), None)[1:-1] if run.notes.get(t) else "")
+                + "}"
             )
         yield "".join(lines)
 
@@ -387,3 +485,47 @@ def grade_report(result: Any, options: RenderOptions) -> str:
     from tutor.render.documents.grade import report_data
 
     return dumps({"format_version": FORMAT_VERSION, **report_data(result)}) + "\n"
+
+
+def explanation(result: Any, options: RenderOptions) -> str:
+    from tutor.render.documents.explain import explanation_data
+
+    return dumps({"format_version": FORMAT_VERSION, **explanation_data(result)}) + "\n"
+
+
+def topics(result: Any, options: RenderOptions) -> str:
+    from tutor.render.documents.explain import topics_data
+
+    return dumps({"format_version": FORMAT_VERSION, **topics_data(result)}) + "\n"
+
+
+def quiz_session(result: Any, options: RenderOptions) -> str:
+    from tutor.render.documents.quiz import session_data
+
+    return dumps({"format_version": FORMAT_VERSION, **session_data(result)}) + "\n"
+
+
+def quiz_bank(result: Any, options: RenderOptions) -> str:
+    from tutor.render.documents.quiz import bank_data
+
+    return dumps({"format_version": FORMAT_VERSION, **bank_data(result)}) + "\n"
+
+
+def progress(result: Any, options: RenderOptions) -> str:
+    from tutor.render.documents.quiz import progress_data
+
+    return dumps({"format_version": FORMAT_VERSION, **progress_data(result)}) + "\n"
+
+
+def schedule(result: Any, options: RenderOptions) -> str:
+    """``tutor schedule``: the schedule, then every step's rate (and each varying value)."""
+    trace = result.trace
+    keys = [d.key for d in trace.rule.definitions if d.shown]
+    steps = [
+        {"t": t, "k": t - 1, **{key: trace.rows[t - 1][key] for key in keys}}
+        for t in range(1, len(trace) + 1)
+    ]
+    data = {"format_version": FORMAT_VERSION, "schedule": schedule_data(trace), "steps": steps}
+    if trace.losses is not None:
+        data["losses"] = list(trace.losses)
+    return dumps(data) + "\n"

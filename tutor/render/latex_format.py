@@ -6,6 +6,7 @@ formula's own LaTeX form, never converted from its Unicode one.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from tutor.render.blocks import (
@@ -98,13 +99,33 @@ _MATH = {
     "ᵗ": "^{t}",
     "ₜ": "_{t}",
     "⁺": "^{+}",
+    "₊": "_{+}",
+    "₋": "_{-}",
+    "±": r"\pm",
     "½": r"\tfrac{1}{2}",
     "Φ": r"\Phi",
+    "Γ": r"\Gamma",
+    "Θ": r"\Theta",
+    "Λ": r"\Lambda",
+    "Ψ": r"\Psi",
+    "Ω": r"\Omega",
+    "ℓ": r"\ell",
+    "π": r"\pi",
+    "ₖ": "_{k}",
+    "ᵢ": "_{i}",
+    "ⱼ": "_{j}",
+    "ᵏ": "^{k}",
+    "′": r"^{\prime}",
+    "″": r"^{\prime\prime}",
+    "⌊": r"\lfloor",
+    "⌋": r"\rfloor",
 }
 _MATH.update({c: f"_{{{d}}}" for c, d in zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True)})
 _MATH.update({c: f"^{{{d}}}" for c, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789", strict=True)})
 UNMAPPED = r"\fbox{?}"  # a character with no LaTeX form here (tests check none is printed)
 _ACCENTS = {"\u0302": "hat", "\u0303": "tilde", "\u0304": "bar"}
+# Accents of names in prose (Léon, Hüsken): text-mode accents on a Latin letter.
+_TEXT_ACCENTS = {"\u0301": "'", "\u0300": "`", "\u0308": '"', "\u0327": "c"}
 
 
 def _pieces(text: str) -> list[tuple[str, str | None]]:
@@ -112,10 +133,16 @@ def _pieces(text: str) -> list[tuple[str, str | None]]:
     there is no mapping."""
     out: list[tuple[str, str | None]] = []
     text = unicodedata.normalize("NFD", text)  # ḡ is g and a combining macron
+    text = text.replace("=\u0338", "≠")  # NFD splits ≠ into = and a combining slash
     i = 0
     while i < len(text):
         char = text[i]
-        accent = _ACCENTS.get(text[i + 1]) if i + 1 < len(text) else None
+        following = text[i + 1] if i + 1 < len(text) else ""
+        if following in _TEXT_ACCENTS and char.isascii() and char.isalpha():
+            out.append((text[i : i + 2], rf"\{_TEXT_ACCENTS[following]}{{{char}}}"))
+            i += 2
+            continue
+        accent = _ACCENTS.get(following)
         if accent is not None:
             base = _MATH.get(char, char if char.isascii() and char.isalpha() else None)
             out.append((text[i : i + 2], None if base is None else rf"$\{accent}{{{base}}}$"))
@@ -138,11 +165,18 @@ def unmapped(text: str) -> set[str]:
     return {source for source, piece in _pieces(text) if piece is None}
 
 
+_SCRIPTS = re.compile(r"([_^])\{([^{}]*)\}\1\{([^{}]*)\}")
+
+
 def escape(text: str) -> str:
-    """Text-mode LaTeX for ``text``: specials escaped, Greek letters and math signs as math."""
-    return "".join(UNMAPPED if piece is None else piece for _, piece in _pieces(text)).replace(
-        "$$", ""
-    )
+    """Text-mode LaTeX for ``text``: specials escaped, Greek letters and math signs as math
+    (adjacent sub- or superscript characters as one script: ``θₜ₋₁`` is ``\\theta_{t-1}``)."""
+    out = "".join(UNMAPPED if piece is None else piece for _, piece in _pieces(text))
+    out = out.replace("$$", "")
+    previous = None
+    while previous != out:
+        previous, out = out, _SCRIPTS.sub(r"\1{\2\3}", out)
+    return out
 
 
 def inline(content: Inlines, options: RenderOptions) -> str:

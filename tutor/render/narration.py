@@ -8,8 +8,9 @@ every format prints the same sentence in its own syntax.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from tutor.render.blocks import Code, Inlines, Math, Number, Text, inlines
+from tutor.render.blocks import Code, Inline, Inlines, Math, Number, Text, inlines
 from tutor.teach.verdicts import Claim
 
 ETA = Math("η", r"\eta")
@@ -31,7 +32,8 @@ def _cause(claim: Claim, verb: str) -> Inlines:
         return inlines(" Without weight decay (", LAMBDA, " = 0) the same step ", verb, ".")
     if cause == "state":
         return inlines(
-            " With the optimizer's state reset (no momentum carried over), the same step ",
+            " With the optimizer's state reset (nothing carried over from earlier steps: no "
+            "momentum, no stored curvature pairs), the same step ",
             verb,
             ".",
         )
@@ -158,6 +160,8 @@ def _diverged(claim: Claim) -> Inlines:
             body += inlines(" (", EPS, " = 0).") if e.get("eps_zero") else inlines(".")
         elif operation == "invalid":
             body = inlines(symbol, " takes the root or log of a negative number in ", node, ".")
+        elif "node" not in e:  # computed by a procedure (L-BFGS's inner loop), not a formula
+            body = inlines(symbol, " is not finite (infinite or undefined).")
         else:
             body = inlines(
                 symbol,
@@ -197,6 +201,113 @@ def _diverged(claim: Claim) -> Inlines:
     return head + body + inlines(before)
 
 
+def _numbers(values: Any) -> Inlines:
+    """``a``, ``a and b``, ``a, b and c``: a few numbers in a sentence."""
+    items = [Number(float(v)) for v in values]
+    parts: list[Inline] = []
+    for i, item in enumerate(items):
+        if i:
+            parts.append(Text(" and " if i == len(items) - 1 else ", "))
+        parts.append(item)
+    return tuple(parts)
+
+
+def _indefinite(claim: Claim) -> Inlines:
+    e = claim.evidence
+    matrix = Math(e["matrix"], e["matrix_tex"])
+    eigenvalues = list(e["eigenvalues"])
+    maximum = e["shape"] == "maximum"
+    if len(eigenvalues) <= 4:
+        values = inlines("its eigenvalues are ") + _numbers(eigenvalues)
+        values += inlines(", all negative" if maximum else ", of both signs")
+    else:
+        negative = sum(1 for v in eigenvalues if v < 0)
+        values = inlines(
+            "its eigenvalues range from ",
+            Number(float(eigenvalues[0])),
+            " to ",
+            Number(float(eigenvalues[-1])),
+            f" ({negative} of {len(eigenvalues)} negative)",
+        )
+    head = inlines(Text(f"Warning, step {claim.step}", "bold"), ": ")
+    body = head + inlines(matrix, " is not positive definite at ", THETA_START, ": ")
+    body += values + inlines(". ")
+    point = "a maximum" if maximum else "a saddle point"
+    if e["stationary"]:
+        body += inlines(
+            "The quadratic model of the loss with this matrix has ",
+            point,
+            ", not a minimum, and the step heads for it; the model predicts a loss of ",
+            Number(e["model_value"]),
+            " there, against ",
+            Number(e["loss"]),
+            " at ",
+            THETA_START,
+            ". ",
+        )
+    if e["climbs"]:
+        body += inlines(
+            "The step climbs: the loss's slope along it at ",
+            THETA_START,
+            " is +",
+            Number(e["slope"]),
+            ", and at ",
+            Math(
+                f"θₜ₋₁ + {e['near']:g}·Δθₜ", rf"\theta_{{t-1}} + {e['near']:g} \cdot \Delta\theta_t"
+            ),
+            " the loss is already ",
+            Number(e["loss_near"]),
+            ".",
+        )
+    elif e["slope"] < 0:
+        body += inlines(
+            "It still starts downhill: the loss's slope along it at ",
+            THETA_START,
+            " is ",
+            Number(e["slope"]),
+            ".",
+        )
+    return body
+
+
+def _newton_relation(claim: Claim) -> Inlines:
+    e = claim.evidence
+    head = _step(claim) + inlines("compared with Newton's method on the same loss at ", THETA_START)
+    if e.get("newton_singular"):
+        return head + inlines(
+            ": the Hessian there is singular or nearly so, so Newton's step is not defined; the "
+            "entries of Fₜ differ from the Hessian's by up to ",
+            Number(e["matrix_difference"]),
+            ".",
+        )
+    body = head + inlines(
+        " (the Hessian ",
+        Math("Hₜ", "H_t"),
+        " in place of ",
+        Math("Fₜ", "F_t"),
+        ", the same ",
+        LAMBDA,
+        "), the largest entry of ",
+        Math("|Fₜ − Hₜ|", r"\lvert F_t - H_t \rvert"),
+        " is ",
+        Number(e["matrix_difference"]),
+        " and the two directions differ by ",
+        Number(e["relative_difference"]),
+        " relative to Newton's",
+    )
+    if e["agree"]:
+        return body + inlines(
+            ": within ",
+            Number(e["tolerance"]),
+            ", this natural-gradient step is Newton's step.",
+        )
+    return body + inlines(
+        ": the steps differ. Newton's direction would be ",
+        Number(e["newton_direction"]),
+        ".",
+    )
+
+
 def outcome(claim: Claim, symbol_end: Math) -> Inlines:
     """The run's last line: loss before and after, and whether it moved towards the goal."""
     e = claim.evidence
@@ -232,6 +343,8 @@ SENTENCES: dict[str, Callable[[Claim], Inlines]] = {
     "overshoot": _overshoot,
     "curved": _curved,
     "diverged": _diverged,
+    "indefinite": _indefinite,
+    "newton_relation": _newton_relation,
 }
 
 

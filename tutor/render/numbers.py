@@ -109,7 +109,7 @@ def tex_value(value: Any, precision: int = DEFAULT_PRECISION, layout: Any = None
     if isinstance(value, (bool, np.bool_)):
         return r"\text{" + ("true" if value else "false") + "}"
     if value is None or isinstance(value, str):
-        return r"\text{" + value_text(value) + "}"
+        return r"\text{" + value_text(value).replace("_", r"\_") + "}"  # strong_wolfe
     array = np.asarray(value, dtype=np.float64)
     if array.size == 1:
         return tex_number(value_text(value, precision))

@@ -62,6 +62,7 @@ def _table(block: Table, options: RenderOptions) -> RenderableType:
             justify=column.align,
             style="bold cyan" if i == 0 else None,
             no_wrap=i == 0,
+            overflow="fold",  # a long number wraps; it is never cut short with "…"
         )
     for row in block.rows:
         table.add_row(*(inline(cell, options) for cell in row))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tutor.engine import Config, OptimizerSpec, Trajectory, trajectory
+from tutor.engine import Config, OptimizerSpec, Trajectory
 from tutor.engine.spec import Convention
 from tutor.errors import TutorError
 from tutor.teach.problem import Problem
@@ -134,7 +134,7 @@ def missing_quantities(ours: Trajectory, base: Trajectory) -> tuple[str, ...]:
 
 
 def _run(problem: Problem, config: Config) -> Trajectory:
-    return trajectory(config, problem.loss, problem.theta0, problem.steps, layout=problem.layout)
+    return problem.run(config)
 
 
 def _step_ratio(ours: Trajectory, base: Trajectory) -> tuple[int, float] | None:

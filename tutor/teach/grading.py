@@ -33,7 +33,7 @@ from tutor.content.exercises import (
     load_exercise,
 )
 from tutor.content.tolerances import Tolerance
-from tutor.engine import Program, StepRecord, Trajectory, trajectory
+from tutor.engine import Program, StepRecord, Trajectory
 from tutor.errors import TutorError
 from tutor.teach.checking import equivalent
 from tutor.teach.mistakes import MISTAKES, variants
@@ -174,11 +174,8 @@ class Prepared:
             for mistake_id, config in variants(self.problem.config, chosen).items():
                 if mistake_id in excluded:
                     continue
-                problem = self.problem
                 with np.errstate(all="ignore"):
-                    run = trajectory(
-                        config, problem.loss, problem.theta0, problem.steps, layout=problem.layout
-                    )
+                    run = self.problem.run(config)
                 self.variant_runs[mistake_id] = (run.program, run)
             self._variants_done = True
         return self.variant_runs
@@ -195,6 +192,8 @@ def problem_of(exercise: Exercise) -> Problem:
         convention=exercise.convention,
         data=exercise.data_arrays(),
         exercise=exercise.id,
+        schedule=exercise.schedule_request,
+        clipping=exercise.clipping_rule,
     )
 
 
@@ -259,13 +258,7 @@ class Grader:
             )
             problem = problem_of(chosen)
             with np.errstate(all="ignore"):
-                run = trajectory(
-                    problem.config,
-                    problem.loss,
-                    problem.theta0,
-                    problem.steps,
-                    layout=problem.layout,
-                )
+                run = problem.run()
             if run.divergence is not None:
                 raise TutorError(
                     f"exercise {exercise.id!r} diverges at step {run.divergence.t}: it cannot be "

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from tutor.engine import Config, Layout, get_optimizer
+from tutor.engine import Config, Layout, Trajectory, get_optimizer, trajectory
+from tutor.engine.clipping import Clipping
 from tutor.engine.run import check_steps
+from tutor.engine.schedules import ScheduleConfig, Scheduled, momentum_target
 from tutor.errors import TutorError
 from tutor.symbolic.loss import Loss, compile_loss
+from tutor.symbolic.models import reads_model, resolve_model
 from tutor.symbolic.presets import presets
 
 DEFAULT_LOSS = "quadratic"
@@ -40,6 +43,7 @@ class Problem:
         exercise: the exercise id when the problem came from one.
         preset: the preset name when the loss is one.
         notes: warnings for the user that do not stop the run.
+        schedule: the learning-rate schedule, if any (gradient clipping is part of ``config``).
     """
 
     config: Config
@@ -49,6 +53,7 @@ class Problem:
     exercise: str | None = None
     preset: str | None = None
     notes: tuple[str, ...] = ()
+    schedule: ScheduleConfig | None = None
 
     @property
     def spec(self) -> Any:
@@ -63,8 +68,36 @@ class Problem:
         return self.loss.layout
 
     def with_config(self, config: Config) -> Problem:
-        """The same problem under another configuration (a convention, a variant)."""
-        return replace(self, config=config)
+        """The same problem under another configuration (a convention, a variant); the
+        problem's gradient clipping carries over."""
+        return replace(self, config=config.with_clipping(self.config.clipping))
+
+    def scheduled(self, config: Config | None = None) -> Scheduled | None:
+        """A fresh per-step driver of the schedule for one run (None without a schedule)."""
+        if self.schedule is None:
+            return None
+        spec = (config or self.config).spec
+        return Scheduled(self.schedule, spec.name, [h.name for h in spec.hyperparameters])
+
+    def run(
+        self,
+        config: Config | None = None,
+        steps: int | None = None,
+        progress: Callable[[int], None] | None = None,
+        scheduled: Scheduled | None = None,
+    ) -> Trajectory:
+        """The problem run by the engine (under ``config``, default its own), with its
+        schedule and clipping; pass ``scheduled`` to keep the schedule's per-step values."""
+        chosen = (config or self.config).with_clipping(self.config.clipping)
+        return trajectory(
+            chosen,
+            self.loss,
+            self.theta0,
+            self.steps if steps is None else steps,
+            layout=self.layout,
+            schedule=scheduled if scheduled is not None else self.scheduled(chosen),
+            progress=progress,
+        )
 
 
 def _names_and_shapes(
@@ -148,25 +181,65 @@ def make_problem(
     convention: str | None = None,
     data: Mapping[str, np.ndarray] | None = None,
     exercise: str | None = None,
+    schedule: str | tuple[str, Mapping[str, Any]] | None = None,
+    clipping: Clipping | None = None,
 ) -> Problem:
     """Validate every input and build a :class:`Problem`.
 
     ``loss`` is an expression or a preset name (default: the quadratic ``(theta - 1)**2``).
-    ``theta`` defaults to the preset's starting point; a custom loss needs it. Raises
-    :class:`TutorError` naming the first bad input.
+    ``theta`` defaults to the preset's starting point; a custom loss needs it. ``schedule`` is
+    ``"cosine:t_max=10"`` text or ``(name, arguments)``. Raises :class:`TutorError` naming the
+    first bad input.
     """
     spec = get_optimizer(optimizer)
-    compiled, preset_start, preset, notes = resolve_loss(loss, params, data)
+    compiled: Loss
+    preset: str | None
+    notes: tuple[str, ...]
+    if reads_model(spec):  # the natural gradient: the loss is a model's, with its Fisher matrix
+        values = spec.configure(hyperparameters, convention).values
+        given = None if params is None else _names_and_shapes(params)[0]
+        compiled, preset_start = resolve_model(spec.name, values, loss, given, data)
+        preset, notes = None, ()
+    else:
+        compiled, preset_start, preset, notes = resolve_loss(loss, params, data)
     if theta is None:
         if not preset_start:
             names = ", ".join(compiled.layout.component_names()[:8])
             raise TutorError(f"give a starting point with --theta (one value each for {names})")
         theta = preset_start
     theta0 = _start(theta, compiled)
-    config = spec.configure(hyperparameters, convention)
+    config = spec.configure(hyperparameters, convention).with_clipping(clipping)
     check_steps(steps)
     _check_start(compiled, theta0)
-    return Problem(config, compiled, theta0, steps, exercise, preset, notes)
+    chosen = None
+    if schedule is not None:
+        from tutor.teach.schedule import configure_schedule
+
+        name, arguments = (schedule, None) if isinstance(schedule, str) else schedule
+        chosen = configure_schedule(name, arguments, steps, config.values.get("lr"))
+        momentum_target(chosen, [h.name for h in spec.hyperparameters], spec.name)
+        notes = (*notes, *_schedule_notes(chosen, config))
+    return Problem(config, compiled, theta0, steps, exercise, preset, notes, chosen)
+
+
+def _schedule_notes(schedule: ScheduleConfig, config: Config) -> tuple[str, ...]:
+    """What a reader should know about how the schedule meets this optimizer (each checked)."""
+    spec = schedule.spec
+    notes = []
+    if not spec.reads_lr and "lr" in config.values:
+        notes.append(
+            f"the {spec.name} schedule sets the learning rate itself; the optimizer's lr "
+            f"({config.values['lr']:g}) is not used, as in torch"
+        )
+    algorithm = config.algorithm()
+    read_each_step = any("lr" in formula.symbols for formula in algorithm.formulas.values())
+    read_at_start = any("lr" in q.initial.symbols for q in algorithm.stored)
+    if spec.reads_lr and read_at_start and not read_each_step:
+        notes.append(
+            f"{config.spec.title} reads the learning rate only when it sets up its state, so the "
+            "schedule changes nothing after step 1 (as in torch)"
+        )
+    return tuple(notes)
 
 
 def _check_start(loss: Loss, theta0: np.ndarray) -> None:
@@ -197,6 +270,8 @@ def problem_from_exercise(
     hyperparameters: Mapping[str, Any] | None = None,
     convention: str | None = None,
     data: Mapping[str, np.ndarray] | None = None,
+    schedule: str | tuple[str, Mapping[str, Any]] | None = None,
+    clipping: Clipping | None = None,
 ) -> Problem:
     """The problem an exercise states, with any of its values overridden ("what if lr were…").
 
@@ -221,4 +296,6 @@ def problem_from_exercise(
         convention=convention if convention is not None else exercise.convention,
         data=data if data is not None else exercise.data_arrays(),
         exercise=exercise.id,
+        schedule=schedule if schedule is not None else exercise.schedule_request,
+        clipping=clipping if clipping is not None else exercise.clipping_rule,
     )

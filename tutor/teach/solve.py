@@ -16,12 +16,22 @@ from typing import Any
 
 import numpy as np
 
-from tutor.engine import StepRecord, Trajectory, trajectory
+from tutor.engine import StepRecord, Trajectory
+from tutor.engine.formula import Sym
 from tutor.errors import TutorError
+from tutor.symbolic import printing
 from tutor.symbolic.parse import make_symbol
 from tutor.symbolic.printing import Derivative, Template, derivatives, templates
 from tutor.teach.problem import Problem
-from tutor.teach.verdicts import Claim, divergence_claim, failed_step, goal_sign, step_claim
+from tutor.teach.schedule import ScheduleTrace, trace_of
+from tutor.teach.verdicts import (
+    Claim,
+    curvature_claims,
+    divergence_claim,
+    failed_step,
+    goal_sign,
+    step_claim,
+)
 
 FULL_TABLES_UP_TO = 5  # runs this short show every step in full
 EXPLAINED_STEPS = 50  # steps against the goal that get a checked reason; the rest are counted
@@ -63,6 +73,30 @@ class Selection:
     more_claims: int
 
 
+@dataclass(frozen=True)
+class MatrixInput:
+    """A matrix the steps read besides the gradient (Newton's Hessian, the natural gradient's
+    Fisher matrix), as the header and the tables show it.
+
+    Attributes:
+        key: the engine's input key (``H``, ``F``).
+        symbol: its symbol at step t, ``(plain, tex)``.
+        formula: how it is defined, ``(plain, tex)``.
+        label: what it is called in the header.
+        entries: for the Hessian, each entry's formula with slots for θ (row by row), so a table
+            can show it with this step's numbers.
+        definitions: header lines: each second derivative (upper triangle), or the model and
+            the Fisher matrix's definition.
+    """
+
+    key: str
+    symbol: tuple[str, str]
+    formula: tuple[str, str]
+    label: str
+    entries: tuple[Template, ...] = ()
+    definitions: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True, eq=False)
 class Solution:
     """A solved problem: the run and what can truthfully be said about it."""
@@ -81,6 +115,9 @@ class Solution:
     gradient: tuple[Template, ...] = field(default=())
     derivatives: tuple[Derivative, ...] = field(default=())
     failed: StepRecord | None = None
+    schedule: ScheduleTrace | None = None
+    matrices: tuple[MatrixInput, ...] = ()
+    curvature: dict[int, tuple[Claim, ...]] = field(default_factory=dict)
 
     explained_limit = EXPLAINED_STEPS
 
@@ -173,7 +210,23 @@ def topics_for(problem: Problem) -> tuple[str, ...]:
         wanted.append("weight-decay-vs-l2")
     if problem.config.convention.name != spec.default_convention.name:
         wanted.append("conventions")
+    if problem.schedule is not None:
+        wanted.append(_schedule_topic(problem.schedule.spec))
+    if problem.config.clipping is not None:
+        wanted.append("gradient-clipping")
     return tuple(dict.fromkeys(t for t in wanted if t in known))
+
+
+def _schedule_topic(spec: Any) -> str:
+    """The topic that explains a schedule: found by its name, torch's class or an alias."""
+    from tutor.content.explain import find_topic
+
+    for name in (spec.name, spec.torch_name, *spec.aliases):
+        try:
+            return find_topic(name).id
+        except TutorError:
+            continue
+    return "learning-rate"
 
 
 def solve(
@@ -185,14 +238,9 @@ def solve(
     view = view or View()
     if view.every is not None and view.every < 1:
         raise TutorError(f"--every must be a whole number >= 1, got {view.every}")
-    run = trajectory(
-        problem.config,
-        problem.loss,
-        problem.theta0,
-        problem.steps,
-        layout=problem.layout,
-        progress=progress,
-    )
+    scheduled = problem.scheduled()
+    run = problem.run(progress=progress, scheduled=scheduled)
+    schedule = None if scheduled is None else trace_of(scheduled, run.loss_next)
     sign = goal_sign(problem.config)
     against = tuple(int(i) + 1 for i in np.flatnonzero(~(sign * run.loss_next < sign * run.loss)))
     claims: dict[int, Claim] = {}
@@ -223,6 +271,15 @@ def solve(
         },
     )
     symbols = [make_symbol(name) for name in problem.layout.component_names()]
+    curvature: dict[int, tuple[Claim, ...]] = {}
+    if run.inputs:  # a second-order method: say what the matrix it solved with does
+        checked = sorted(set(range(1, min(len(run), EXPLAINED_STEPS) + 1)) | set(selection.full))
+        for t in checked:
+            found = curvature_claims(problem, run, run.step(t))
+            if t not in selection.full:  # beyond the tables only warnings are kept
+                found = tuple(c for c in found if c.kind == "indefinite")
+            if found:
+                curvature[t] = found
     return Solution(
         problem,
         run,
@@ -236,7 +293,64 @@ def solve(
         templates(problem.loss.gradient_exprs, symbols),
         derivatives(problem.loss.gradient_exprs, symbols),
         failed_step(problem, run),
+        schedule=schedule,
+        matrices=matrix_inputs(problem, run),
+        curvature=curvature,
     )
+
+
+def matrix_inputs(problem: Problem, run: Trajectory) -> tuple[MatrixInput, ...]:
+    """The matrices the run's steps read (the Hessian ``H``, a model's Fisher matrix ``F``)."""
+    symbols = {
+        node.key: (node.text, node.tex)
+        for formula in run.program.algorithm.formulas.values()
+        for node in formula.walk()
+        if isinstance(node, Sym)
+    }
+    found = []
+    for key in run.inputs:
+        if key == "H":
+            found.append(_hessian_input(problem, symbols[key]))
+        elif key == "F":
+            found.append(_fisher_input(problem, symbols[key]))
+    return tuple(found)
+
+
+def _hessian_input(problem: Problem, symbol: tuple[str, str]) -> MatrixInput:
+    loss = problem.loss
+    names = problem.layout.component_names()
+    symbols = [make_symbol(name) for name in names]
+    exprs = loss.hessian_exprs
+    flat = [entry for row in exprs for entry in row]
+    lines = []
+    for i, name in enumerate(names):
+        for j in range(i, len(names)):
+            tex_i, tex_j = printing.latex(symbols[i]), printing.latex(symbols[j])
+            if i == j:
+                head = f"∂²L/∂{name}²"
+                head_tex = rf"\frac{{\partial^2 L}}{{\partial {tex_i}^2}}"
+            else:
+                head = f"∂²L/∂{name}∂{names[j]}"
+                head_tex = rf"\frac{{\partial^2 L}}{{\partial {tex_i}\, \partial {tex_j}}}"
+            expr = exprs[i][j]
+            lines.append((f"{head} = {expr}", f"{head_tex} = {printing.latex(expr)}"))
+    return MatrixInput(
+        "H",
+        symbol,
+        ("∇²L(θₜ₋₁)", r"\nabla^2 L(\theta_{t-1})"),
+        "Hessian",
+        templates(flat, symbols),
+        tuple(lines),
+    )
+
+
+def _fisher_input(problem: Problem, symbol: tuple[str, str]) -> MatrixInput:
+    model = getattr(problem.loss, "model", None)
+    kind = str(problem.config.values.get("fisher", "true"))
+    if model is None:
+        return MatrixInput("F", symbol, ("F(θₜ₋₁)", r"F(\theta_{t-1})"), "Fisher matrix")
+    formula = model.fisher_formula(kind)
+    return MatrixInput("F", symbol, formula, f"Fisher matrix ({kind})", (), (formula,))
 
 
 def solve_quietly(problem: Problem) -> Solution:

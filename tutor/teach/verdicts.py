@@ -21,9 +21,20 @@ Kinds of step claims (a step whose loss did not move towards the goal):
   first of η/2, η/4, … that lowers the loss, with the loss it reaches.
 * ``curved``: the direction descends but even η/1024 does not lower the loss.
 
-and :class:`Divergence` claims (``diverged``), which name the operation that first produced an
+:class:`Divergence` claims (``diverged``), which name the operation that first produced an
 infinite or undefined number (0/0, division by zero, overflow, the square root or log of a
-negative number) and what would help, confirmed where a remedy is claimed.
+negative number) and what would help, confirmed where a remedy is claimed, and curvature claims
+about the matrix a second-order step solved with (:func:`curvature_claims`):
+
+* ``indefinite``: Newton's H + λI (or the natural gradient's F + λI) is not positive definite
+  at θₜ₋₁. The claim carries its eigenvalues and whether the quadratic model's stationary point,
+  where the step heads, is a saddle or a maximum (confirmed: the model's gradient vanishes
+  there); ``climbs`` is true only when the slope along the step is positive *and* the loss a
+  thousandth of the way along is higher than at θₜ₋₁.
+* ``newton_relation``: the natural gradient's direction beside Newton's direction on the same
+  loss at the same θ (solved with the Hessian and the same damping), with the measured
+  differences of the matrices and of the directions; ``agree`` only when the relative
+  difference is at most 1e-10.
 """
 
 from __future__ import annotations
@@ -37,7 +48,7 @@ import numpy as np
 
 from tutor.engine import Program, StepRecord, Trajectory
 from tutor.engine.formula import BinOp, Computed, Expr, Func
-from tutor.engine.run import trajectory
+from tutor.engine.run import COND_LIMIT, solved_matrices, step_inputs, trajectory
 
 SHRINKS = 10  # η/2 … η/1024
 GROWTH = 10.0  # a run "grew" when |θ| rose this many times before it blew up
@@ -63,17 +74,31 @@ def previous_state(record: StepRecord) -> dict[str, Any]:
 
 
 def recompute(
-    config: Any, layout: Any, record: StepRecord, state: Mapping[str, Any] | None = None
+    config: Any,
+    layout: Any,
+    record: StepRecord,
+    state: Mapping[str, Any] | None = None,
+    hyper: Mapping[str, Any] | None = None,
+    objective: Any = None,
 ) -> Mapping[str, Any]:
-    """The same step (same θ, g, state and t) under ``config``: every quantity's value."""
-    program = Program(config, layout)
+    """The same step (same θ, g, state and t) under ``config``: every quantity's value.
+
+    ``hyper`` (default: the step's own) holds the hyper-parameters a schedule set for the step;
+    ``objective`` is the loss, for methods that evaluate it inside a step (L-BFGS).
+    """
+    hyper = dict(record.hyper if hyper is None else hyper)
+    if hyper:
+        config = config.with_values(**hyper)
+    program = Program(config, layout, frozenset(hyper))
     with np.errstate(all="ignore"):
         values, _ = program.step(
             record.theta,
             record.grad,
             dict(previous_state(record) if state is None else state),
             record.t,
-            hyper=record.hyper or None,
+            hyper=hyper or None,
+            inputs=dict(record.inputs) or None,
+            objective=objective,
         )
     return values
 
@@ -97,10 +122,11 @@ def _cause(problem: Any, record: StepRecord, test: Any) -> str | None:
     config, layout = problem.config, problem.layout
     if config.values.get("weight_decay", 0) and "weight_decay" in config.values:
         without = config.with_values(weight_decay=0.0)
-        if test(recompute(without, layout, record)):
+        if test(recompute(without, layout, record, objective=problem.loss)):
             return "weight_decay"
     carried = record.previous and any(np.any(v != 0) for v in record.previous.values())
-    if carried and test(recompute(config, layout, record, _zero_state(record))):
+    zeroed = _zero_state(record)
+    if carried and test(recompute(config, layout, record, zeroed, objective=problem.loss)):
         return "state"
     return None
 
@@ -133,11 +159,19 @@ def _step_claim(problem: Any, record: StepRecord) -> Claim | None:
     if slope > 0:
         cause = _cause(problem, record, lambda v: _slope(record, v["theta_next"], sign) < 0)
         return Claim("uphill", t, {"slope": slope, "cause": cause})
-    lr = problem.config.values.get("lr")
+    scheduled = "lr" in record.hyper  # this step's ηₜ, set by a schedule
+    lr = record.hyper["lr"] if scheduled else problem.config.values.get("lr")
     if isinstance(lr, float):
         for k in range(1, SHRINKS + 1):
             smaller = lr / 2**k
-            values = recompute(problem.config.with_values(lr=smaller), problem.layout, record)
+            if scheduled:
+                hyper = {**record.hyper, "lr": smaller}
+                values = recompute(
+                    problem.config, problem.layout, record, hyper=hyper, objective=problem.loss
+                )
+            else:
+                smaller_config = problem.config.with_values(lr=smaller)
+                values = recompute(smaller_config, problem.layout, record, objective=problem.loss)
             loss = float(problem.loss.value(values["theta_next"]))
             if sign * loss < before:
                 return Claim(
@@ -153,6 +187,104 @@ def _step_claim(problem: Any, record: StepRecord) -> Claim | None:
                     },
                 )
     return Claim("curved", t, {"slope": slope, "smallest_lr": (lr or 0) / 2**SHRINKS})
+
+
+# --- Curvature (second-order methods) ------------------------------------------------------------
+
+NEAR = 1e-3  # "the loss first rises": checked at this fraction of the step
+AGREE = 1e-10  # two directions "agree" when they differ by at most this, relative
+
+
+def curvature_claims(problem: Any, run: Trajectory, record: StepRecord) -> tuple[Claim, ...]:
+    """What can be said about the matrix a second-order step solved with (Newton's H + λI, the
+    natural gradient's F + λI): ``indefinite`` when it is not positive definite, and for the
+    natural gradient its ``newton_relation``. Empty for optimizers that solve nothing."""
+    with np.errstate(all="ignore"):
+        claims = [_indefinite(problem, run, record)]
+        if "F" in record.inputs:
+            claims.append(_newton_relation(problem, run, record))
+    return tuple(c for c in claims if c is not None)
+
+
+def _solved(run: Trajectory, record: StepRecord) -> tuple[Any, np.ndarray] | None:
+    env = record.environment(run.program.constants)
+    env["t"] = float(record.t)
+    found = solved_matrices(run.program, env)
+    return found[0] if found else None
+
+
+def _indefinite(problem: Any, run: Trajectory, record: StepRecord) -> Claim | None:
+    """The solved matrix is not positive definite: its eigenvalues, what its quadratic model's
+    stationary point is (a saddle or a maximum, checked by the model's gradient vanishing
+    there), and whether the step climbs (checked by the loss a little way along it)."""
+    found = _solved(run, record)
+    if found is None:
+        return None
+    node, matrix = found
+    eigenvalues = np.linalg.eigvalsh(matrix)
+    if eigenvalues[0] > 0:
+        return None
+    sign = goal_sign(problem.config)
+    direction = np.linalg.solve(matrix, record.grad)  # the model's stationary point is θ − d
+    residual = float(np.max(np.abs(record.grad - matrix @ direction)))
+    scale = float(np.max(np.abs(record.grad))) or 1.0
+    slope = _slope(record, record.theta_next, sign)
+    near_theta = record.theta + NEAR * (record.theta_next - record.theta)
+    near = float(problem.loss.value(near_theta))
+    model_value = record.loss - 0.5 * float(record.grad @ direction)
+    evidence: dict[str, Any] = {
+        "matrix": node.args[0].plain(),
+        "matrix_tex": node.args[0].latex(),
+        "eigenvalues": [float(v) for v in eigenvalues],
+        "shape": "maximum" if eigenvalues[-1] < 0 else "saddle",
+        "stationary": residual <= 1e-9 * scale,
+        "model_value": model_value,
+        "loss": record.loss,
+        "loss_next": record.loss_next,
+        "slope": slope,
+        "near": NEAR,
+        "loss_near": near,
+        "climbs": slope > 0 and sign * near > sign * record.loss,
+    }
+    return Claim("indefinite", record.t, evidence)
+
+
+def _newton_relation(problem: Any, run: Trajectory, record: StepRecord) -> Claim | None:
+    """Newton's direction on the same loss at the same θ (with the same damping), beside this
+    step's natural-gradient direction: the measured difference of the matrices and of the
+    directions."""
+    hessian = getattr(problem.loss, "hessian", None)
+    direction = record.values.get("direction")
+    if hessian is None or direction is None:
+        return None
+    H = np.asarray(hessian(record.theta), dtype=np.float64)
+    F = np.asarray(record.inputs["F"], dtype=np.float64)
+    damping = float(problem.config.values.get("damping", 0.0))
+    newton_matrix = H + damping * np.eye(len(H))
+    evidence: dict[str, Any] = {
+        "fisher": problem.config.values.get("fisher"),
+        "model": problem.config.values.get("model"),
+        "matrix_difference": float(np.max(np.abs(F - H))),
+        "hessian": H.tolist(),
+    }
+    try:
+        cond = float(np.linalg.cond(newton_matrix))
+        newton = np.linalg.solve(newton_matrix, record.grad)
+    except np.linalg.LinAlgError:
+        cond = math.inf
+    if not math.isfinite(cond) or cond > COND_LIMIT:
+        evidence["newton_singular"] = True
+        return Claim("newton_relation", record.t, evidence)
+    difference = float(np.linalg.norm(direction - newton))
+    relative = difference / max(float(np.linalg.norm(newton)), np.finfo(float).tiny)
+    evidence.update(
+        newton_direction=newton,
+        direction_difference=difference,
+        relative_difference=relative,
+        agree=relative <= AGREE,
+        tolerance=AGREE,
+    )
+    return Claim("newton_relation", record.t, evidence)
 
 
 # --- Divergence ----------------------------------------------------------------------------------
@@ -228,6 +360,8 @@ def _divergence_claim(problem: Any, run: Trajectory) -> Claim | None:
                     previous_state(record),
                     t,
                     hyper=record.hyper or None,
+                    inputs=dict(record.inputs) or None,
+                    objective=problem.loss,
                 )
             theta = values["theta_next"]
         evidence["theta_max"] = _largest(theta)
@@ -241,7 +375,7 @@ def _divergence_claim(problem: Any, run: Trajectory) -> Claim | None:
     grew = t > 2 and reached > GROWTH * max(start, 1.0)
     evidence["grew"] = grew
     lr = problem.config.values.get("lr")
-    if grew and isinstance(lr, float):
+    if grew and isinstance(lr, float) and getattr(problem, "schedule", None) is None:
         smaller = lr / 10
         check = trajectory(
             problem.config.with_values(lr=smaller),
@@ -265,7 +399,13 @@ def _diagnose_quantity(
     env = {**program.constants, **record.environment({}), "t": float(t)}
     with np.errstate(all="ignore"):
         values, _ = program.step(
-            record.theta, record.grad, previous_state(record), t, hyper=record.hyper or None
+            record.theta,
+            record.grad,
+            previous_state(record),
+            t,
+            hyper=record.hyper or None,
+            inputs=dict(record.inputs) or None,
+            objective=problem.loss,
         )
     env.update(values)
     found = _first_bad_node(formula, env)
@@ -303,7 +443,10 @@ def _failed_record(problem: Any, run: Trajectory, t: int) -> StepRecord:
         grad = np.asarray(problem.loss.gradient(theta), dtype=float)
         loss = float(problem.loss.value(theta))
     hyper = {name: float(series[t - 1]) for name, series in run.hyper.items() if len(series) >= t}
-    return StepRecord(t, theta, loss, grad, previous, {}, math.nan, hyper)
+    with np.errstate(all="ignore"):
+        inputs = step_inputs(run.program, problem.loss, theta, loss)
+    inputs.pop("loss", None)
+    return StepRecord(t, theta, loss, grad, previous, {}, math.nan, hyper, {}, inputs)
 
 
 def failed_step(problem: Any, run: Trajectory) -> StepRecord | None:
@@ -316,7 +459,13 @@ def failed_step(problem: Any, run: Trajectory) -> StepRecord | None:
     record = _failed_record(problem, run, divergence.t)
     with np.errstate(all="ignore"):
         values, _ = run.program.step(
-            record.theta, record.grad, previous_state(record), record.t, hyper=record.hyper or None
+            record.theta,
+            record.grad,
+            previous_state(record),
+            record.t,
+            hyper=record.hyper or None,
+            inputs=dict(record.inputs) or None,
+            objective=problem.loss,
         )
         loss_next = float(problem.loss.value(values["theta_next"]))
     return StepRecord(
@@ -328,4 +477,6 @@ def failed_step(problem: Any, run: Trajectory) -> StepRecord | None:
         values,
         loss_next,
         record.hyper,
+        {},
+        record.inputs,
     )

@@ -13,5 +13,11 @@ BUILDERS: dict[str, str] = {
     "exercises": "tutor.render.documents.catalog:build_exercises",
     "exercise": "tutor.render.documents.catalog:build_exercise",
     "exercise-check": "tutor.render.documents.catalog:build_check",
+    "explanation": "tutor.render.documents.explain:build_explanation",
+    "topics": "tutor.render.documents.explain:build_topics",
     "grade-report": "tutor.render.documents.grade:build",
+    "quiz-session": "tutor.render.documents.quiz:build_session",
+    "quiz-bank": "tutor.render.documents.quiz:build_bank",
+    "progress": "tutor.render.documents.quiz:build_progress",
+    "schedule": "tutor.render.documents.schedule:build",
 }
