@@ -509,3 +509,12 @@ def test_help_lists_the_models_and_every_example_runs() -> None:
         args = line.split()[1:]
         result = run(*args)
         assert result.exit_code == 0, (line, result.stderr)
+
+
+def test_a_hessian_beyond_the_entry_limit_is_a_one_line_error() -> None:
+    from tutor.symbolic.loss import MAX_HESSIAN_ENTRIES
+
+    side = int(MAX_HESSIAN_ENTRIES**0.5) + 1
+    loss = compile_loss("norm(W)", ["W"], shapes={"W": (side, side)})
+    with pytest.raises(TutorError, match=f"at most {MAX_HESSIAN_ENTRIES} parameter entries"):
+        loss.hessian(np.ones(side * side))

@@ -7,11 +7,22 @@ named matrices (``W = [[0.1, 0.2], [0.3, 0.4]]; b = [0, 1]``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy is imported only when an array is printed: listings start faster
+    import numpy as np
 
 DEFAULT_PRECISION = 6
+
+
+def _is_flag(value: Any) -> bool:
+    return isinstance(value, bool) or type(value).__name__ == "bool_"
+
+
+def _array(value: Any) -> np.ndarray:
+    import numpy
+
+    return numpy.asarray(value, dtype=numpy.float64)
 
 
 def scalar_text(value: float, precision: int = DEFAULT_PRECISION) -> str:
@@ -35,13 +46,15 @@ def _nested(array: np.ndarray, precision: int) -> str:
 def value_text(value: Any, precision: int = DEFAULT_PRECISION, layout: Any = None) -> str:
     """A scalar (or one-element vector) as :func:`scalar_text`, a vector as ``[a, b]``, a flag
     as ``true``/``false``; with a layout of shaped parameters, named nested lists."""
-    if isinstance(value, (bool, np.bool_)):
+    if _is_flag(value):
         return "true" if value else "false"
     if value is None:
         return "none"
     if isinstance(value, str):
         return value
-    array = np.asarray(value, dtype=np.float64)
+    if isinstance(value, (int, float)):
+        return scalar_text(value, precision)
+    array = _array(value)
     if array.size == 1:  # one parameter: 2, not [2]
         return scalar_text(float(array.ravel()[0]), precision)
     if layout is not None and not layout.all_scalar and array.size == layout.size:
@@ -72,11 +85,11 @@ def substitution_formatter(precision: int) -> Callable[[Any], str]:
 
 def json_value(value: Any) -> Any:
     """A value as JSON-ready Python data: floats stay exact, vectors become flat lists."""
-    if isinstance(value, (bool, np.bool_)):
+    if _is_flag(value):
         return bool(value)
-    if value is None or isinstance(value, (str, int)):
+    if value is None or isinstance(value, (str, int)) or type(value) is float:
         return value
-    array = np.asarray(value, dtype=np.float64)
+    array = _array(value)
     return float(array) if array.ndim == 0 else array.ravel().tolist()
 
 
@@ -106,11 +119,11 @@ def _tex_nested(array: np.ndarray, precision: int) -> str:
 
 def tex_value(value: Any, precision: int = DEFAULT_PRECISION, layout: Any = None) -> str:
     """A value in LaTeX math: powers of ten, vectors as columns, matrices as matrices."""
-    if isinstance(value, (bool, np.bool_)):
+    if _is_flag(value):
         return r"\text{" + ("true" if value else "false") + "}"
     if value is None or isinstance(value, str):
         return r"\text{" + value_text(value).replace("_", r"\_") + "}"  # strong_wolfe
-    array = np.asarray(value, dtype=np.float64)
+    array = _array(value)
     if array.size == 1:
         return tex_number(value_text(value, precision))
     if layout is not None and not layout.all_scalar and array.size == layout.size:

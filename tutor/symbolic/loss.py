@@ -35,6 +35,9 @@ machine, the worst of ``sum(W**2)``, ``norm(W)``, ``sum(sigmoid(W) * log(1 + W**
 and ``sum((W @ x - y)**2)`` (W 4x16, float data) compiles in about 2 s at this size; losses that
 use every entry in many terms (``mean((X @ w - y)**2)`` over many samples) can take longer."""
 
+# Second-order methods derive every second derivative symbolically: n(n + 1)/2 of them.
+MAX_HESSIAN_ENTRIES = 25
+
 _Shapes = tuple[tuple[str, tuple[int, ...]], ...]
 _Data = tuple[tuple[str, tuple[int, ...], tuple[float, ...]], ...]
 
@@ -91,7 +94,17 @@ class Loss:
 
     @functools.cached_property
     def hessian_exprs(self) -> tuple[tuple[sympy.Expr, ...], ...]:
-        """∂²L/∂θᵢ∂θⱼ, derived on first use (each pair once: the matrix is symmetric)."""
+        """∂²L/∂θᵢ∂θⱼ, derived on first use (each pair once: the matrix is symmetric).
+
+        At most :data:`MAX_HESSIAN_ENTRIES` parameter entries: the n(n + 1)/2 derivatives are
+        derived symbolically, and for 36 entries of ``norm(W)`` that already takes 5 s.
+        """
+        n = len(self.component_names())
+        if n > MAX_HESSIAN_ENTRIES:
+            raise TutorError(
+                f"the Hessian of {self.text!r} would have {n}×{n} entries; second-order methods "
+                f"take at most {MAX_HESSIAN_ENTRIES} parameter entries"
+            )
         symbols = [make_symbol(name) for name in self.component_names()]
         upper = {
             (i, j): sympy.diff(self.gradient_exprs[i], symbols[j])

@@ -12,18 +12,20 @@ import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tutor.engine import Config, Layout, Trajectory, get_optimizer, trajectory
-from tutor.engine.clipping import Clipping
 from tutor.engine.run import check_steps
-from tutor.engine.schedules import ScheduleConfig, Scheduled, momentum_target
 from tutor.errors import TutorError
 from tutor.symbolic.loss import Loss, compile_loss
 from tutor.symbolic.models import reads_model, resolve_model
 from tutor.symbolic.presets import presets
+
+if TYPE_CHECKING:  # imported when a run has a schedule or clipping (start-up of plain runs)
+    from tutor.engine.clipping import Clipping
+    from tutor.engine.schedules import ScheduleConfig, Scheduled
 
 DEFAULT_LOSS = "quadratic"
 
@@ -76,6 +78,8 @@ class Problem:
         """A fresh per-step driver of the schedule for one run (None without a schedule)."""
         if self.schedule is None:
             return None
+        from tutor.engine.schedules import Scheduled
+
         spec = (config or self.config).spec
         return Scheduled(self.schedule, spec.name, [h.name for h in spec.hyperparameters])
 
@@ -213,6 +217,7 @@ def make_problem(
     _check_start(compiled, theta0)
     chosen = None
     if schedule is not None:
+        from tutor.engine.schedules import momentum_target
         from tutor.teach.schedule import configure_schedule
 
         name, arguments = (schedule, None) if isinstance(schedule, str) else schedule

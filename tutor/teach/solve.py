@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,7 +23,6 @@ from tutor.symbolic import printing
 from tutor.symbolic.parse import make_symbol
 from tutor.symbolic.printing import Derivative, Template, derivatives, templates
 from tutor.teach.problem import Problem
-from tutor.teach.schedule import ScheduleTrace, trace_of
 from tutor.teach.verdicts import (
     Claim,
     curvature_claims,
@@ -32,6 +31,9 @@ from tutor.teach.verdicts import (
     goal_sign,
     step_claim,
 )
+
+if TYPE_CHECKING:
+    from tutor.teach.schedule import ScheduleTrace
 
 FULL_TABLES_UP_TO = 5  # runs this short show every step in full
 EXPLAINED_STEPS = 50  # steps against the goal that get a checked reason; the rest are counted
@@ -240,7 +242,11 @@ def solve(
         raise TutorError(f"--every must be a whole number >= 1, got {view.every}")
     scheduled = problem.scheduled()
     run = problem.run(progress=progress, scheduled=scheduled)
-    schedule = None if scheduled is None else trace_of(scheduled, run.loss_next)
+    schedule = None
+    if scheduled is not None:
+        from tutor.teach.schedule import trace_of
+
+        schedule = trace_of(scheduled, run.loss_next)
     sign = goal_sign(problem.config)
     against = tuple(int(i) + 1 for i in np.flatnonzero(~(sign * run.loss_next < sign * run.loss)))
     claims: dict[int, Claim] = {}

@@ -24,8 +24,6 @@ from tutor.render.blocks import (
     join,
     table,
 )
-from tutor.render.documents.schedule import header_items as schedule_header_items
-from tutor.render.documents.schedule import step_rows as schedule_rows
 from tutor.render.narration import outcome, sentence
 from tutor.render.numbers import (
     scalar_text,
@@ -97,7 +95,9 @@ def header(solution: Solution) -> Fields:
         ("Convention", inlines(f"{convention.title}: {convention.summary} [{convention.source}]"))
     )
     if solution.schedule is not None:
-        items.extend(schedule_header_items(solution.schedule))
+        from tutor.render.documents.schedule import header_items
+
+        items.extend(header_items(solution.schedule))
     clipping = problem.config.clipping
     if clipping is not None:
         items.append(("Clipping", inlines(Code(clipping.torch_call), ", before every step")))
@@ -227,7 +227,11 @@ def step_table(
     env["t"] = float(t)
     plain_fmt, tex_fmt = _formatters(options)
     layout = problem.layout
-    rows = schedule_rows(solution.schedule, t, options) if solution.schedule is not None else []
+    rows = []
+    if solution.schedule is not None:
+        from tutor.render.documents.schedule import step_rows
+
+        rows = step_rows(solution.schedule, t, options)
     gradient_row = len(rows)
     rows.append(_gradient_row(solution, record, options))
     rows += [_matrix_row(m, record, options) for m in solution.matrices if m.key in record.inputs]
