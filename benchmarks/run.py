@@ -328,8 +328,7 @@ def grading_rows(tutor: list[str], runs: int = GRADE_RUNS) -> list[Row]:
             t_whole, t_one = interleaved_medians([whole, one], wall_time, runs)
         how = "a seed per student" if per_student else "one shared seed"
         rows.append(
-            Row(f"grade {CLASS_SIZE} files ({how})", "s", t_whole, t_one, 3.0,
-                lower_is_better=True)
+            Row(f"grade {CLASS_SIZE} files ({how})", "s", t_whole, t_one, 3.0, lower_is_better=True)
         )
     return rows
 

@@ -35,11 +35,13 @@ app = typer.Typer(
         "  tutor solve adamw --theta 2.0 --lr 0.1\n"
         "  tutor solve sgd --loss rosenbrock --lr 0.001 --momentum 0.9 --steps 20\n"
         "  tutor solve adamw --theta 2.0 --lr 0.1 --compare-conventions\n"
+        "  tutor solve newton --loss himmelblau --theta 0,0\n"
         "  tutor schedule cosine --lr 0.1 --t-max 10 --eta-min 0.001 --steps 10\n"
-        "  tutor conventions adamw\n"
-        "  tutor optimizers\n"
-        "  tutor exercises\n"
-        "  tutor solve --exercise adamw-worked-example"
+        "  tutor explain bias-correction\n"
+        "  tutor quiz --topic adam\n"
+        "  tutor solve --exercise adamw-worked-example\n"
+        "  tutor grade answers/\n"
+        "  tutor optimizers"
     ),
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
