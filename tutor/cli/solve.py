@@ -205,7 +205,7 @@ def _format_optimizer_help(
                 default = (
                     str(hyper.default) if hyper.kind != "float" else number_text(hyper.default)
                 )
-                if hyper.kind == "choice" and hyper.default is None:
+                if hyper.default is None:
                     default = "none"  # as the option is typed
             rows.append(
                 (

@@ -201,39 +201,14 @@ def _run_options(loss: str, theta: tuple[float, ...] | None, steps: int) -> dict
     return {o.name: o for o in (_loss(loss), _theta(theta), _steps(steps))}
 
 
-# Hyper-parameters of the optimizers still being built (torch's names and defaults), accepted
-# while the engine does not have them so that their topics can state their inputs already.
-PENDING_HYPERPARAMETERS: Mapping[str, tuple[Option, ...]] = {
-    "lbfgs": (
-        _number("lr", 1.0, "learning rate (torch.optim.LBFGS: 1)", **POSITIVE),
-        _integer("max_iter", 20, "inner iterations per step", low=1),
-        _integer("history_size", 100, "how many curvature pairs are kept", low=1),
-        _number("tolerance_grad", 1e-7, "stop when the gradient is this small", **NON_NEGATIVE),
-        _number("tolerance_change", 1e-9, "stop when steps change this little", **NON_NEGATIVE),
-        Option(
-            "line_search_fn",
-            "choice",
-            None,
-            "the line search (none or strong_wolfe)",
-            choices=(None, "strong_wolfe"),
-        ),
-    ),
-    "newton": (),
-}
-
-
 def _optimizer_run(
     name: str, loss: str, theta: tuple[float, ...] | None, steps: int
 ) -> Callable[[str | None, Mapping[str, Any]], dict[str, Option]]:
     """Options of an example that runs the optimizer ``name``: the run's and its
-    hyper-parameters (the registry's, or the pending list while it is being built)."""
+    hyper-parameters, read from the registry."""
 
     def options(optimizer: str | None, given: Mapping[str, Any]) -> dict[str, Option]:
-        found = _spec_options(name)
-        if not found:
-            pending = PENDING_HYPERPARAMETERS.get(name, ())
-            found = {o.name: dataclasses.replace(o, from_spec=True) for o in pending}
-        return {**_run_options(loss, theta, steps), **found}
+        return {**_run_options(loss, theta, steps), **_spec_options(name)}
 
     return options
 
