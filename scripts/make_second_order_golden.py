@@ -194,6 +194,35 @@ def _matrix(value: torch.Tensor) -> list[list[float]]:
     return [[float(v) for v in row] for row in value.detach()]
 
 
+def _preconditioned_run(
+    loss: Any, matrix: Any, start: list[float], steps: int, values: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Steps θ − lr·d with (M(θ) + damping·I)·d = ∇L(θ): Newton's (M = H) or the natural
+    gradient's (M = F), each step's values recorded."""
+    theta = torch.tensor(start, dtype=torch.float64)
+    trajectory = []
+    for t in range(1, steps + 1):
+        g = grad(loss)(theta)
+        M = matrix(theta)
+        direction = torch.linalg.solve(
+            M + values["damping"] * torch.eye(len(theta), dtype=torch.float64), g
+        )
+        theta_next = theta - values["lr"] * direction
+        trajectory.append(
+            {
+                "t": t,
+                "theta": _flat(theta),
+                "loss": float(loss(theta)),
+                "grad": _flat(g),
+                "matrix": _matrix(M),
+                "direction": _flat(direction),
+                "theta_next": _flat(theta_next),
+            }
+        )
+        theta = theta_next
+    return trajectory
+
+
 def _newton_case(row: tuple[str, dict[str, float], str, list[float], int]) -> dict[str, Any]:
     variant, hyper, loss_name, start, steps = row
     text, params, function = LOSSES[loss_name]
@@ -207,27 +236,7 @@ def _newton_case(row: tuple[str, dict[str, float], str, list[float], int]) -> di
         return function(values)
 
     values = {**DEFAULTS["newton"], **hyper}
-    theta = torch.tensor(start, dtype=torch.float64)
-    trajectory = []
-    for t in range(1, steps + 1):
-        g = grad(loss)(theta)
-        H = hessian(loss)(theta)
-        direction = torch.linalg.solve(
-            H + values["damping"] * torch.eye(len(theta), dtype=torch.float64), g
-        )
-        theta_next = theta - values["lr"] * direction
-        trajectory.append(
-            {
-                "t": t,
-                "theta": _flat(theta),
-                "loss": float(loss(theta)),
-                "grad": _flat(g),
-                "matrix": _matrix(H),
-                "direction": _flat(direction),
-                "theta_next": _flat(theta_next),
-            }
-        )
-        theta = theta_next
+    trajectory = _preconditioned_run(loss, hessian(loss), start, steps, values)
     return {
         "name": f"newton-{variant}-{loss_name}",
         "optimizer": "newton",
@@ -269,27 +278,7 @@ def _natural_case(
                     total += weight * torch.outer(score, score)
         return total / len(examples)
 
-    theta = torch.tensor(start, dtype=torch.float64)
-    trajectory = []
-    for t in range(1, steps + 1):
-        g = grad(loss)(theta)
-        F = fisher(theta)
-        direction = torch.linalg.solve(
-            F + values["damping"] * torch.eye(len(theta), dtype=torch.float64), g
-        )
-        theta_next = theta - values["lr"] * direction
-        trajectory.append(
-            {
-                "t": t,
-                "theta": _flat(theta),
-                "loss": float(loss(theta)),
-                "grad": _flat(g),
-                "matrix": _matrix(F),
-                "direction": _flat(direction),
-                "theta_next": _flat(theta_next),
-            }
-        )
-        theta = theta_next
+    trajectory = _preconditioned_run(loss, fisher, start, steps, values)
     return {
         "name": f"natural-gradient-{variant}",
         "optimizer": "natural-gradient",
