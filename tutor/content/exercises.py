@@ -68,7 +68,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -84,12 +84,13 @@ from tutor.engine import (
     get_optimizer,
     trajectory,
 )
-from tutor.engine.clipping import Clipping
-from tutor.engine.schedules import Scheduled, configure_schedule
 from tutor.engine.spec import CONVENTION_NAMES
 from tutor.errors import HyperparameterError, TutorError
 from tutor.symbolic.loss import compile_loss
 from tutor.symbolic.models import reads_model, resolve_model
+
+if TYPE_CHECKING:  # the schedule and clipping modules load only for files that use them
+    from tutor.engine.clipping import Clipping
 
 FORMAT_VERSION = 1
 MAX_EXERCISE_STEPS = 1000
@@ -583,6 +584,8 @@ def _clipping(table: Mapping[str, Any]) -> Clipping:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise HyperparameterError(f"{key} must be a number, got {value!r}")
         values[key] = float(value)
+    from tutor.engine.clipping import Clipping
+
     return Clipping(**values)
 
 
@@ -607,6 +610,8 @@ def _check_schedule_and_clipping(
         elif fields["steps"] is not _INVALID and resolved is not None:
             arguments = {k: v for k, v in schedule.items() if k != "name"}
             try:
+                from tutor.engine.schedules import configure_schedule
+
                 configure_schedule(name, arguments, fields["steps"], resolved.values.get("lr"))
             except TutorError as exc:
                 problems.append(("schedule", exc.message))
@@ -866,6 +871,8 @@ def run_exercise(exercise: Exercise) -> Trajectory:
     scheduled = None
     if exercise.schedule_request is not None:
         name, arguments = exercise.schedule_request
+        from tutor.engine.schedules import Scheduled, configure_schedule
+
         chosen = configure_schedule(name, arguments, exercise.steps, config.values.get("lr"))
         scheduled = Scheduled(chosen, spec.name, [h.name for h in spec.hyperparameters])
     with np.errstate(all="ignore"):
