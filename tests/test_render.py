@@ -417,3 +417,57 @@ def test_document_builders_return_documents() -> None:
     document = registry.document(solve(problem), RenderOptions())
     assert isinstance(document, Document)
     assert document.title.startswith("SGD")
+
+
+def _exercise_solutions() -> list[Any]:
+    """Every bundled exercise solved over a few more steps than it asks (schedules, clipping,
+    matrices, conditional quantities and procedures' notes all appear among them)."""
+    from tutor.content.exercises import bundled_exercises
+    from tutor.teach.problem import problem_from_exercise
+
+    solutions = []
+    for exercise in bundled_exercises():
+        problem = problem_from_exercise(exercise.id, steps=max(exercise.steps, 7))
+        try:
+            solutions.append(pytest.param(solve(problem), id=exercise.id))
+        except SingularMatrixError:
+            continue
+    # long enough that steps against the goal go beyond the explained ones ("not analysed")
+    bowl = make_problem("adam", loss="bowl", steps=1000, hyperparameters={"lr": 0.3})
+    solutions.append(pytest.param(solve(bowl), id="adam-bowl-1000-steps"))
+    return solutions
+
+
+@pytest.mark.parametrize("solution", _exercise_solutions())
+def test_long_runs_write_the_same_json_one_step_per_line(solution: Any, monkeypatch) -> None:
+    """Runs longer than INDENTED_UP_TO steps are written one step per line, from the run's arrays
+    a chunk at a time: parsed, that text is the indented text, for every exercise."""
+    from tutor.render import json_format
+
+    indented = registry.render_text(solution, "json")
+    monkeypatch.setattr(json_format, "INDENTED_UP_TO", 0)
+    monkeypatch.setattr(json_format, "CHUNK", 3)  # several chunks, the last one short
+    compact = registry.render_text(solution, "json")
+    assert len(compact.splitlines()) == solution.steps + 1  # the header, then a line a step
+    assert json.loads(compact) == json.loads(indented)
+
+
+@given(
+    st.lists(
+        st.floats(min_value=-1e300, max_value=1e300, width=64), min_size=1, max_size=12
+    ).flatmap(lambda first: st.tuples(st.just(first), st.sampled_from([1, 2, 3])))
+)
+def test_long_run_numbers_read_back_as_the_same_floats(case: Any) -> None:
+    """Each step's value is written as text that JSON reads back as exactly the same float64:
+    one number a step, or a flat list for a vector (columns) or a matrix (2 × columns)."""
+    from tutor.render.json_format import _rows
+
+    values, columns = case
+    steps = np.array(values, dtype=np.float64)
+    assert [json.loads(text) for text in _rows(steps)] == steps.tolist()
+    vectors = np.repeat(steps[:, None], columns, axis=1) * np.arange(1, columns + 1)
+    assert [json.loads(text) for text in _rows(vectors)] == vectors.tolist()
+    matrices = np.stack([vectors, -vectors], axis=1)
+    assert [json.loads(text) for text in _rows(matrices)] == matrices.reshape(
+        len(steps), -1
+    ).tolist()

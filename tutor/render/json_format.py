@@ -15,7 +15,8 @@ rows, each a mapping from column to value.
 ``theta``, ``grad`` and ``theta_next`` are flat lists in the order of ``params`` (row-major within
 a matrix). Step t takes θₜ₋₁ (``theta``) to θₜ (``theta_next``). Every step is written, however
 long the run; a solution is streamed step by step (the text is never held whole), and runs of
-more than :data:`INDENTED_UP_TO` steps are written one step per line.
+more than :data:`INDENTED_UP_TO` steps are written one step per line, a chunk of steps at a time,
+with their numbers written by orjson (the shortest text that reads back as the same float64).
 
 A claim is ``{"kind", "step", "evidence", "text"}``: ``text`` is the plain-text sentence, and
 ``evidence`` holds the numbers that were checked before the claim was made.
@@ -338,108 +339,151 @@ def solution(result: Any, options: RenderOptions) -> Iterator[str]:
     yield "\n"
 
 
-CHUNK = 1000  # rows converted to Python floats at a time: memory stays bounded
-# A list of finite floats prints in Python exactly as JSON writes it (float.__repr__), so the
-# compact form uses repr() on the arrays' rows; kept steps never hold NaN or infinity.
+CHUNK = 200  # steps written at a time: memory stays bounded however long the run
+
+
+def _quantity_head(q: Any, plain: str, tex: str) -> str:
+    """``{"name": …, "latex": …, "value": `` of one quantity (its value and ``}`` follow)."""
+    fields = {"name": q.key, "symbol": q.symbol.text, "formula": plain, "latex": tex}
+    return dumps(fields, None)[:-1] + ', "value": '
+
+
+def _percent(text: str) -> str:
+    return text.replace("%", "%%")
+
+
+def _rows(series: np.ndarray) -> list[str]:
+    """Each step's value as JSON text: a number, or a flat list (row-major) for a vector or
+    matrix. orjson writes the shortest text that reads back as the same float64 (``1e-05`` may
+    appear as ``0.00001``), about thirty times faster than ``repr``; kept steps hold no NaN."""
+    import orjson
+
+    if series.ndim > 2:  # a matrix per step (L-BFGS's pairs): flat, as json_value writes it
+        series = series.reshape(len(series), -1)
+    flat = np.ascontiguousarray(series, dtype=np.float64)
+    text = orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY).decode().replace(",", ", ")
+    if flat.ndim == 1:
+        return text[1:-1].split(", ")
+    return [f"[{row}]" for row in text[2:-2].split("], [")]
 
 
 def _compact_steps(result: Any) -> Iterator[str]:
-    """Every step on its own line, written from the run's arrays a chunk at a time (the same
-    fields and numbers as the indented form, without building a dict per step)."""
+    """Every step on its own line, written from the run's arrays a chunk at a time: the same
+    fields and numbers as the indented form, formatted by one template per run.
+
+    A quantity whose printed formula never changes and that every step computes has its name,
+    symbol and formulas in the template; the others (formulas that change with the step,
+    quantities computed on some steps only) are written step by step.
+    """
     run = result.run
     formulas = _Formulas(run.program.algorithm)
     constants = dict(run.program.constants)
-    quantities = run.quantities
-    prefixes = {}
-    for q in quantities:
-        if q.key in formulas.static:
-            plain, tex = formulas.static[q.key]
-            prefixes[q.key] = (
-                dumps(
-                    {"name": q.key, "symbol": q.symbol.text, "formula": plain, "latex": tex}, None
-                )[:-1]
-                + ', "value": '
-            )
-    unexplained = dumps(
-        {
-            "kind": "not_analysed",
-            "step": 0,
-            "evidence": {"limit": result.explained_limit},
-            "text": "not analysed: only the first "
-            f"{result.explained_limit} steps against the goal get a checked reason",
-        },
-        None,
-    ).replace('"step": 0', '"step": {t}')
-    against = result.against_goal_set
+    fixed = [q for q in run.quantities if q.key in formulas.static and q.key not in run.present]
+    varying = len(fixed) < len(run.quantities)
+    if varying:
+        quantities = "%s"
+    else:
+        quantities = ", ".join(
+            _percent(_quantity_head(q, *formulas.static[q.key])) + "%s}" for q in fixed
+        )
     scheduled = result.schedule is not None
+    template = (
+        ',\n{"t": %d, "theta": %s, "loss": %s, "grad": %s, "quantities": ['
+        + quantities
+        + '], "theta_next": %s, "loss_next": %s, "loss_decreased": %s, '
+        + ("%s, " if scheduled else "")
+        + '"claim": %s'
+        + ("%s" if run.inputs else "")
+        + ("%s" if run.notes else "")
+        + "}"
+    )
+    claim = _ClaimTexts(result)
+    decreased = ("false", "true")
     for start in range(0, len(run), CHUNK):
         stop = min(start + CHUNK, len(run))
-        loss = run.loss[start:stop].tolist()
-        loss_next = run.loss_next[start:stop].tolist()
-        grad = run.grad[start:stop].tolist()
-        after = list(map(repr, run.values["theta_next"][start:stop].tolist()))
-        before = [repr(run.theta[start].tolist()), *after[:-1]]  # θₜ₋₁ is the last step's θₜ
-        present = {key: mask[start:stop].tolist() for key, mask in run.present.items()}
-        cells: list[list[str | None]] = []  # per quantity, per row (None: not computed)
-        for q in quantities:
-            series = run.values[q.key][start:stop]
-            if series.ndim > 2:  # a matrix per step (L-BFGS's pairs): flat, as json_value writes
-                series = series.reshape(len(series), -1)
-            values = after if q.key == "theta_next" else map(repr, series.tolist())
-            prefix = prefixes.get(q.key)
-            if prefix is not None and q.key not in present:
-                cells.append([prefix + text + "}" for text in values])
-                continue
-            column: list[str | None] = []
-            for i, text in enumerate(values):
-                t = start + i + 1
-                if q.key in present and not present[q.key][i]:
-                    column.append(None)
-                    continue
-                head = prefix
-                if head is None:
-                    env = run.step(t).environment(constants)
-                    env["t"] = float(t)
-                    plain, tex = formulas.texts(q.key, env)
-                    head = (
-                        dumps(
-                            {
-                                "name": q.key,
-                                "symbol": q.symbol.text,
-                                "formula": plain,
-                                "latex": tex,
-                            },
-                            None,
-                        )[:-1]
-                        + ', "value": '
-                    )
-                column.append(head + text + "}")
-            cells.append(column)
-        rows = [", ".join(c for c in row if c is not None) for row in zip(*cells, strict=True)]
-        lines = []
-        for i in range(stop - start):
-            t = start + i + 1
-            claim = result.claims.get(t)
-            if claim is not None:
-                claim_text = dumps(claim_data(claim), None)
-            elif t in against:
-                claim_text = unexplained.replace("{t}", str(t))
-            else:
-                claim_text = "null"
-            lines.append(
-                ("," if t > 1 else "")
-                + f'\n{{"t": {t}, "theta": {before[i]}, "loss": {loss[i]!r}, '
-                f'"grad": {grad[i]!r}, "quantities": [{rows[i]}], '
-                f'"theta_next": {after[i]}, '
-                f'"loss_next": {loss_next[i]!r}, '
-                f'"loss_decreased": {"true" if loss_next[i] < loss[i] else "false"}, '
-                + (dumps(_schedule_values(result, t), None)[1:-1] + ", " if scheduled else "")
-                + f'"claim": {claim_text}'
-                + (", " + dumps(_inputs(run.step(t)), None)[1:-1] if run.inputs else "")
-                + (", " + dumps(_notes(run.step(t)), None)[1:-1] if run.notes.get(t) else "")
-                + "}"
+        steps = range(start + 1, stop + 1)
+        after = _rows(run.values["theta_next"][start:stop])
+        before = [*_rows(run.theta[start : start + 1]), *after[:-1]]  # θₜ₋₁: the last step's θₜ
+        loss = run.loss[start:stop]
+        loss_next = run.loss_next[start:stop]
+        columns: list[Any] = [steps, before, _rows(loss), _rows(run.grad[start:stop])]
+        if varying:
+            columns.append(_quantity_texts(result, formulas, constants, start, stop))
+        else:
+            columns.extend(_rows(run.values[q.key][start:stop]) for q in fixed)
+        columns += [
+            after,
+            _rows(loss_next),
+            map(decreased.__getitem__, (loss_next < loss).tolist()),
+        ]
+        if scheduled:
+            columns.append([dumps(_schedule_values(result, t), None)[1:-1] for t in steps])
+        columns.append(map(claim, steps))
+        if run.inputs:
+            columns.append([", " + dumps(_inputs(run.step(t)), None)[1:-1] for t in steps])
+        if run.notes:
+            columns.append(
+                [
+                    ", " + dumps(_notes(run.step(t)), None)[1:-1] if t in run.notes else ""
+                    for t in steps
+                ]
             )
-        yield "".join(lines)
+        text = "".join(map(template.__mod__, zip(*columns, strict=True)))
+        yield text[1:] if start == 0 else text
+
+
+class _ClaimTexts:
+    """The JSON of a step's claim: a checked claim, "not analysed" for a step against the goal
+    beyond the explained limit, else ``null`` (made per chunk: a long run can have tens of
+    thousands of steps against the goal)."""
+
+    def __init__(self, result: Any) -> None:
+        self.claims = {t: dumps(claim_data(c), None) for t, c in result.claims.items()}
+        self.against = result.against_goal_set
+        self.unexplained = dumps(
+            {
+                "kind": "not_analysed",
+                "step": 0,
+                "evidence": {"limit": result.explained_limit},
+                "text": "not analysed: only the first "
+                f"{result.explained_limit} steps against the goal get a checked reason",
+            },
+            None,
+        ).split('"step": 0', 1)
+
+    def __call__(self, t: int) -> str:
+        text = self.claims.get(t)
+        if text is not None:
+            return text
+        if t in self.against:
+            return f'{self.unexplained[0]}"step": {t}{self.unexplained[1]}'
+        return "null"
+
+
+def _quantity_texts(
+    result: Any, formulas: _Formulas, constants: dict[str, Any], start: int, stop: int
+) -> list[str]:
+    """The quantities of steps ``start + 1 … stop`` as text, for runs whose quantities change
+    formula with the step or are computed on some steps only."""
+    run = result.run
+    cells: list[list[str | None]] = []  # per quantity, per step (None: not computed)
+    for q in run.quantities:
+        values = _rows(run.values[q.key][start:stop])
+        mask = run.present[q.key][start:stop].tolist() if q.key in run.present else None
+        static = formulas.static.get(q.key)
+        head = None if static is None else _quantity_head(q, *static)
+        column: list[str | None] = []
+        for i, text in enumerate(values):
+            if mask is not None and not mask[i]:
+                column.append(None)
+                continue
+            if static is None:
+                env = run.step(start + i + 1).environment(constants)
+                env["t"] = float(start + i + 1)
+                head = _quantity_head(q, *formulas.texts(q.key, env))
+            column.append(f"{head}{text}}}")
+        cells.append(column)
+    return [", ".join(c for c in row if c is not None) for row in zip(*cells, strict=True)]
 
 
 # --- Other results -------------------------------------------------------------------------------
