@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+import tutor.cli.main as main_module
 from tutor.cli.main import app
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -441,3 +443,65 @@ def test_a_terminal_gets_colour_and_the_same_numbers() -> None:
     assert "\x1b[" in output  # Rich styles the tables on a terminal
     assert "1.898" in output
     assert "0.806404" in output
+
+
+@pytest.mark.parametrize("name", main_module.COMMANDS)
+def test_the_console_script_registers_the_named_command_as_the_full_app_does(name: str) -> None:
+    """``tutor NAME …`` builds an app with NAME (and the commands it hands over to) only; each
+    of those has the same parameters and help as in the app with every command."""
+    import click
+    import typer
+
+    only = main_module.commands_for([name, "--help"])
+    assert only is not None and only[0] == name
+    pruned = typer.main.get_command(main_module.build_app(only))
+    full = typer.main.get_command(app)
+    assert isinstance(pruned, click.Group) and isinstance(full, click.Group)
+    assert list(pruned.commands) == [c for c in main_module.COMMANDS if c in only]
+    for kept in only:
+        ours, theirs = pruned.commands[kept], full.commands[kept]
+        assert type(ours) is type(theirs)
+        with click.Context(ours, info_name=kept) as a, click.Context(theirs, info_name=kept) as b:
+            assert ours.get_help(a) == theirs.get_help(b)
+
+
+def test_a_command_that_runs_another_declares_it() -> None:
+    """A command module that looks up another command on the root group (``tutor explain
+    --quiz`` runs ``tutor quiz``) has that command in HANDS_OVER, so the console script
+    registers both."""
+    folder = Path(main_module.__file__).parent
+    for name in main_module.COMMANDS:
+        source = (folder / f"{name}.py").read_text(encoding="utf-8")
+        wanted = set(re.findall(r"get_command\(\s*\w+,\s*\"([a-z-]+)\"\s*\)", source))
+        assert wanted <= set(main_module.HANDS_OVER.get(name, ())), name
+    assert main_module.HANDS_OVER["explain"] == ("quiz",)
+
+
+def test_help_mistyped_names_and_completion_get_every_command(monkeypatch) -> None:
+    assert main_module.commands_for([]) is None
+    assert main_module.commands_for(["--help"]) is None
+    assert main_module.commands_for(["slove"]) is None  # "did you mean 'solve'?" needs them all
+    assert main_module.commands_for(["explain", "adam"]) == ("explain", "quiz")
+    monkeypatch.setenv("_TUTOR_COMPLETE", "complete_bash")
+    assert main_module.commands_for(["solve"]) is None
+
+
+def test_the_console_script_runs_without_the_cyclic_collector(monkeypatch) -> None:
+    """main() turns the cyclic garbage collector off before it builds and runs the app."""
+    import gc
+
+    seen: list[Any] = []
+
+    def fake_build(only: Any) -> Any:
+        seen.append((only, gc.isenabled()))
+        return lambda prog_name: seen.append(prog_name)
+
+    monkeypatch.setattr(main_module, "build_app", fake_build)
+    monkeypatch.setattr("sys.argv", ["tutor", "solve", "adamw"])
+    was = gc.isenabled()
+    try:
+        main_module.main()
+    finally:
+        if was:
+            gc.enable()
+    assert seen == [(("solve",), False), "tutor"]
