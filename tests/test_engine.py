@@ -256,6 +256,28 @@ def _computed_nodes(formula: Any) -> list[Computed]:
 
 
 @pytest.mark.parametrize(("name", "overrides"), CASES)
+def test_the_lean_loop_ends_where_the_recorded_run_does(name: str, overrides: dict) -> None:
+    """iterate's lean step (θₜ and the carried state only) lands on exactly the θ the full,
+    recorded step reaches, and AdamW's lean step computes no m̂, v̂ or Δθ (they are printed,
+    but θₜ is computed from mₜ and vₜ)."""
+    spec = OPTIMIZERS[name]
+    if spec.scope != "coordinate":
+        pytest.skip(f"{name} treats θ as one vector: iterate does not run it")
+    config = spec.configure(overrides)
+    start = np.array([-1.2, 1.5])
+    recorded = trajectory(config, BOWL, start, 6)
+    np.testing.assert_array_equal(iterate(config, start, BOWL.gradient, 6), recorded.final_theta)
+    if name == "adamw" and not config.values["amsgrad"]:
+        program = Program(config)
+        lean, carried = program.lean_loop()
+        state = program.init(start)
+        env = {previous: state[key] for key, previous in carried}
+        with np.errstate(all="ignore"):
+            values = lean({**env, "t": 1.0, "theta": start, "g": start})
+        assert set(values) == {"m", "v", "theta_next"}
+
+
+@pytest.mark.parametrize(("name", "overrides"), CASES)
 def test_batched_iterate_equals_single_runs(name: str, overrides: dict) -> None:
     spec = OPTIMIZERS[name]
     if spec.scope != "coordinate":

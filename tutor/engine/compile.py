@@ -135,6 +135,24 @@ def local(key: str) -> str:
     return f"v_{key}"
 
 
+def reads(formula: Expr) -> frozenset[str]:
+    """The keys evaluating ``formula`` reads: its symbols, but only the computed side of a
+    :class:`Computed` node (AdamW's θₜ prints as θₜ₋₁ − Δθₜ but is computed from mₜ and vₜ)."""
+    keys: set[str] = set()
+    stack = [formula]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Computed):
+            stack.append(node.computed)
+            continue
+        if isinstance(node, Sym):
+            keys.add(node.key)
+        elif isinstance(node, ByStep):
+            keys.add("t")
+        stack.extend(node.children())
+    return frozenset(keys)
+
+
 def needed(lines: Sequence[Line], keep: set[str]) -> list[Line]:
     """The lines that ``keep`` depends on (a lean loop needs θₜ and the state, not m̂ or Δθ)."""
     wanted = set(keep)
@@ -144,7 +162,7 @@ def needed(lines: Sequence[Line], keep: set[str]) -> list[Line]:
             chosen.append(line)
             for formula in (line.formula, line.when):
                 if formula is not None:
-                    wanted |= formula.symbols
+                    wanted |= reads(formula)
     return chosen[::-1]
 
 
