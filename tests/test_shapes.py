@@ -366,7 +366,7 @@ def test_parameter_entries_are_limited_before_parsing(monkeypatch: pytest.Monkey
     def no_parsing(*args: object, **kwargs: object) -> None:
         raise AssertionError("parsed a loss that has too many parameter entries")
 
-    monkeypatch.setattr(loss_module, "parse_expression", no_parsing)
+    monkeypatch.setattr("tutor.symbolic.parse.parse_expression", no_parsing)
     assert loss_error("sum(W**2)", ["W", "c"], W=(limit,)) == (
         f"loss 'sum(W**2)' has {limit + 1} parameter entries (the limit is {limit}); "
         "use fewer or smaller parameters"

@@ -29,7 +29,6 @@ import numpy as np
 
 from tutor.errors import TutorError
 from tutor.symbolic.arrays import MAX_ENTRIES
-from tutor.symbolic.parse import name_problem
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -56,6 +55,8 @@ def _count(n: int, noun: str) -> str:
 
 
 def _checked_name(name: str, where: str, role: str = "a data name") -> str:
+    from tutor.symbolic.parse import name_problem  # the parser imports SymPy
+
     problem = name_problem(name, role)
     if problem is not None:
         raise TutorError(f"{where}: {problem}")

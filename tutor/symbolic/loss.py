@@ -8,6 +8,10 @@ row-major within each). The gradient is derived symbolically, one component at a
 compiled with ``sympy.lambdify`` a single time per (text, parameters, shapes, data); every step
 after that is a plain NumPy call, never a ``subs``. The Hessian is derived only when asked for.
 
+Compiled losses are also kept on disk (:mod:`tutor.symbolic.store`): a loss met before is read
+back, its functions checked against a whitelist, without importing SymPy at all; its SymPy
+expressions are derived again only if something asks for them.
+
 Deriving and compiling cost grows with the entries of θ times the size of the expression, so θ
 has at most :data:`MAX_PARAMETER_ENTRIES` entries.
 """
@@ -21,12 +25,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
 from tutor.errors import TutorError
-from tutor.symbolic.parse import make_symbol, parse_expression
+from tutor.symbolic.printing import Derivative, Template
 
 if TYPE_CHECKING:
+    import sympy
+
     from tutor.engine.layout import Layout
 
 MAX_PARAMETER_ENTRIES = 64
@@ -43,6 +48,8 @@ _Data = tuple[tuple[str, tuple[int, ...], tuple[float, ...]], ...]
 
 
 def _compiled(symbols: Sequence[sympy.Symbol], exprs: Any) -> Callable[..., Any]:
+    import sympy
+
     # Passing the module itself (not "numpy") gives the same NumPy printer but skips lambdify's
     # "from numpy import *", which imports every NumPy submodule (a tenth of a second).
     return sympy.lambdify(symbols, exprs, modules=[np], dummify=True)
@@ -66,15 +73,55 @@ class Loss:
         expr: the SymPy expression, in the symbols of :meth:`component_names`.
         gradient_exprs: ∂L/∂θᵢ for each component of θ, in order, simplified by SymPy's
             differentiation only.
+        templates: each gradient component printed once, with slots for θ's numbers.
+        derivatives: each ``∂L/∂θᵢ = …`` printed once, as text and LaTeX.
+
+    ``expr`` and ``gradient_exprs`` come from ``symbolic`` (which may derive them again, for a
+    loss read back from the store); ``templates`` and ``derivatives`` from ``printed``, else from
+    the expressions.
     """
 
     text: str
     params: tuple[str, ...]
-    expr: sympy.Expr
-    gradient_exprs: tuple[sympy.Expr, ...]
     _value: Callable[..., Any] = field(repr=False, compare=False)
     _gradient: Callable[..., Any] = field(repr=False, compare=False)
     layout: Layout = field(kw_only=True)
+    symbolic: Callable[[], tuple[sympy.Expr, tuple[sympy.Expr, ...]]] = field(
+        kw_only=True, repr=False, compare=False
+    )
+    printed: tuple[tuple[Template, ...], tuple[Derivative, ...]] | None = field(
+        default=None, kw_only=True, repr=False, compare=False
+    )
+
+    @functools.cached_property
+    def _expressions(self) -> tuple[sympy.Expr, tuple[sympy.Expr, ...]]:
+        return self.symbolic()
+
+    @property
+    def expr(self) -> sympy.Expr:
+        return self._expressions[0]
+
+    @property
+    def gradient_exprs(self) -> tuple[sympy.Expr, ...]:
+        return self._expressions[1]
+
+    @functools.cached_property
+    def _printed(self) -> tuple[tuple[Template, ...], tuple[Derivative, ...]]:
+        if self.printed is not None:
+            return self.printed
+        from tutor.symbolic.parse import make_symbol
+        from tutor.symbolic.printing import derivatives, templates
+
+        symbols = [make_symbol(name) for name in self.component_names()]
+        return templates(self.gradient_exprs, symbols), derivatives(self.gradient_exprs, symbols)
+
+    @property
+    def templates(self) -> tuple[Template, ...]:
+        return self._printed[0]
+
+    @property
+    def derivatives(self) -> tuple[Derivative, ...]:
+        return self._printed[1]
 
     def component_names(self) -> tuple[str, ...]:
         """The name of every entry of θ: ``x``, ``W[0,0]``, ``W[0,1]``, …"""
@@ -99,6 +146,10 @@ class Loss:
         At most :data:`MAX_HESSIAN_ENTRIES` parameter entries: the n(n + 1)/2 derivatives are
         derived symbolically, and for 36 entries of ``norm(W)`` that already takes 5 s.
         """
+        import sympy
+
+        from tutor.symbolic.parse import make_symbol
+
         n = len(self.component_names())
         if n > MAX_HESSIAN_ENTRIES:
             raise TutorError(
@@ -116,6 +167,8 @@ class Loss:
 
     @functools.cached_property
     def _hessian(self) -> Callable[..., Any]:
+        from tutor.symbolic.parse import make_symbol
+
         symbols = [make_symbol(name) for name in self.component_names()]
         return _compiled(symbols, [entry for row in self.hessian_exprs for entry in row])
 
@@ -160,22 +213,73 @@ def _check_entries(text: str, names: Sequence[str], shapes: Mapping[str, tuple[A
 
 @functools.lru_cache(maxsize=64)
 def _compile(text: str, params: tuple[str, ...] | None, shapes: _Shapes, data: _Data) -> Loss:
+    from tutor.symbolic import store
+
+    key = store.key(text, params, shapes, data)
+    stored = store.load(key, text, rederived(text, params, shapes, data))
+    if stored is not None:
+        return stored
+    loss = _derive(text, params, shapes, data)
+    store.save(key, loss)
+    return loss
+
+
+def _derive(text: str, params: tuple[str, ...] | None, shapes: _Shapes, data: _Data) -> Loss:
+    """Parse, differentiate and compile with SymPy (a loss not in the store)."""
+    from tutor.symbolic.parse import make_symbol
+
     by_name = dict(shapes)
     if params is not None:  # refused before parsing, whose work also grows with the entries
         _check_entries(text, params, by_name)
+    expr, names, gradient = _expressions(text, params, shapes, data)
+    layout = _layout(names, by_name)
+    symbols = [make_symbol(name) for name in layout.component_names()]
+    value_fn, gradient_fn = _compiled(symbols, expr), _compiled(symbols, list(gradient))
+    return Loss(
+        text,
+        names,
+        value_fn,
+        gradient_fn,
+        layout=layout,
+        symbolic=lambda: (expr, gradient),
+    )
+
+
+def _layout(names: Sequence[str], shapes: Mapping[str, tuple[int, ...]]) -> Layout:
+    from tutor.engine.layout import Layout  # the engine package loads every optimizer
+
+    return Layout.of((name, shapes.get(name, ())) for name in names)
+
+
+def _expressions(
+    text: str, params: tuple[str, ...] | None, shapes: _Shapes, data: _Data
+) -> tuple[sympy.Expr, tuple[str, ...], tuple[sympy.Expr, ...]]:
+    """The loss's SymPy expression, its parameter names and its gradient, one component each."""
+    import sympy
+
+    from tutor.symbolic.parse import make_symbol, parse_expression
+
+    by_name = dict(shapes)
     arrays = {name: np.array(values).reshape(shape) for name, shape, values in data}
     parsed = parse_expression(text, params, shapes=by_name, data=arrays)
     names = params if params is not None else parsed.names
     if not names:
         raise TutorError(f"loss {text!r} has no parameters to optimize")
     _check_entries(text, names, by_name)
-    from tutor.engine.layout import Layout  # the engine package loads every optimizer
+    symbols = [make_symbol(name) for name in _layout(names, by_name).component_names()]
+    return parsed.expr, names, tuple(sympy.diff(parsed.expr, s) for s in symbols)
 
-    layout = Layout.of((name, by_name.get(name, ())) for name in names)
-    symbols = [make_symbol(name) for name in layout.component_names()]
-    gradient = tuple(sympy.diff(parsed.expr, s) for s in symbols)
-    value_fn, gradient_fn = _compiled(symbols, parsed.expr), _compiled(symbols, list(gradient))
-    return Loss(text, names, parsed.expr, gradient, value_fn, gradient_fn, layout=layout)
+
+def rederived(
+    text: str, params: tuple[str, ...] | None, shapes: _Shapes, data: _Data
+) -> Callable[[], tuple[sympy.Expr, tuple[sympy.Expr, ...]]]:
+    """A loss's SymPy expressions, derived again on first call (for a loss read from the store)."""
+
+    def derive() -> tuple[sympy.Expr, tuple[sympy.Expr, ...]]:
+        expr, _, gradient = _expressions(text, params, shapes, data)
+        return expr, gradient
+
+    return derive
 
 
 def compile_loss(

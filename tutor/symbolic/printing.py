@@ -5,6 +5,9 @@ that through SymPy for every step would put SymPy inside the renderers and cost 
 runs. Instead each gradient component is printed once, as text and as LaTeX, with a placeholder
 for every parameter; a :class:`Template` then fills in formatted numbers with plain string
 operations.
+
+Templates and derivatives are plain text, so a loss read back from the store of compiled losses
+(:mod:`tutor.symbolic.store`) carries them without SymPy; SymPy is imported only to print.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import sympy
+if TYPE_CHECKING:
+    import sympy
 
 _SLOT = "QQslot{}QQ"
 
@@ -53,6 +58,8 @@ class Template:
 def _templates(
     exprs: tuple[sympy.Expr, ...], symbols: tuple[sympy.Symbol, ...]
 ) -> tuple[Template, ...]:
+    import sympy
+
     slot_symbols = {s: sympy.Symbol(_slot_name(i)) for i, s in enumerate(symbols)}
     templates = []
     for expr in exprs:
@@ -76,6 +83,8 @@ def templates(exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]) -> t
 
 def latex(expr: sympy.Expr) -> str:
     """SymPy's LaTeX of an expression (products with ``\\cdot``)."""
+    import sympy
+
     return sympy.latex(expr, mul_symbol="dot")
 
 
@@ -94,6 +103,8 @@ def derivatives(
     exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]
 ) -> tuple[Derivative, ...]:
     """The printed partial derivative of each entry of θ (printed once, by SymPy)."""
+    import sympy
+
     out = []
     for expr, symbol in zip(exprs, symbols, strict=True):
         name_tex = sympy.latex(symbol)

@@ -19,9 +19,7 @@ import numpy as np
 from tutor.engine import StepRecord, Trajectory
 from tutor.engine.formula import Sym
 from tutor.errors import TutorError
-from tutor.symbolic import printing
-from tutor.symbolic.parse import make_symbol
-from tutor.symbolic.printing import Derivative, Template, derivatives, templates
+from tutor.symbolic.printing import Derivative, Template
 from tutor.teach.problem import Problem
 from tutor.teach.verdicts import (
     Claim,
@@ -276,7 +274,6 @@ def solve(
             "against_goal": len(against),
         },
     )
-    symbols = [make_symbol(name) for name in problem.layout.component_names()]
     curvature: dict[int, tuple[Claim, ...]] = {}
     if run.inputs:  # a second-order method: say what the matrix it solved with does
         checked = sorted(set(range(1, min(len(run), EXPLAINED_STEPS) + 1)) | set(selection.full))
@@ -296,8 +293,8 @@ def solve(
         selection,
         view,
         topics_for(problem),
-        templates(problem.loss.gradient_exprs, symbols),
-        derivatives(problem.loss.gradient_exprs, symbols),
+        problem.loss.templates,
+        problem.loss.derivatives,
         failed_step(problem, run),
         schedule=schedule,
         matrices=matrix_inputs(problem, run),
@@ -323,6 +320,9 @@ def matrix_inputs(problem: Problem, run: Trajectory) -> tuple[MatrixInput, ...]:
 
 
 def _hessian_input(problem: Problem, symbol: tuple[str, str]) -> MatrixInput:
+    from tutor.symbolic import printing
+    from tutor.symbolic.parse import make_symbol
+
     loss = problem.loss
     names = problem.layout.component_names()
     symbols = [make_symbol(name) for name in names]
@@ -345,7 +345,7 @@ def _hessian_input(problem: Problem, symbol: tuple[str, str]) -> MatrixInput:
         symbol,
         ("∇²L(θₜ₋₁)", r"\nabla^2 L(\theta_{t-1})"),
         "Hessian",
-        templates(flat, symbols),
+        printing.templates(flat, symbols),
         tuple(lines),
     )
 

@@ -1,0 +1,338 @@
+"""Compiled losses kept on disk, so that a loss met before starts without SymPy.
+
+Deriving a gradient needs SymPy, whose import and first use cost most of a `tutor solve`'s
+start-up. A compiled loss is therefore written once to the user's cache folder: its layout, the
+NumPy source that ``sympy.lambdify`` generated for its value and gradient, and its gradient
+printed as text and LaTeX. Read back, the source is never run as text: it is parsed with
+:mod:`ast` and every node checked against a whitelist (arithmetic, numbers, the function's own
+arguments, and calls to a fixed set of NumPy functions bound here, never names from the file),
+then compiled from the checked tree. Anything unexpected (a file from another version, a
+damaged or edited file, a function outside the whitelist) is a miss: the loss is derived with
+SymPy again and the file rewritten. Numbers are unchanged by the store: it runs the very source
+lambdify ran, on the same NumPy functions.
+
+The folder is :func:`platformdirs.user_cache_dir` (``TUTOR_CACHE_DIR`` overrides it;
+``TUTOR_NO_CACHE=1`` turns the store off). Files are written atomically and the folder is kept
+to :data:`MAX_FILES` files, oldest removed first.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import tutor
+from tutor.symbolic.printing import Derivative, Template
+
+if TYPE_CHECKING:
+    from tutor.symbolic.loss import Loss
+
+FORMAT = 1
+MAX_FILES = 500
+MAX_SOURCE = 200_000  # characters of one function's source; larger losses are not stored
+_FUNCTION = "_lambdifygenerated"
+
+# The only names a stored function may read besides its arguments: what lambdify's NumPy
+# printer writes for the functions our parser allows (Max/Min as reduce(maximum, …), the
+# derivative of abs and max as sign and select). Bound here, never taken from a file.
+_NUMPY_NAMES = (
+    "abs",
+    "absolute",
+    "cos",
+    "cosh",
+    "e",
+    "equal",
+    "exp",
+    "greater",
+    "greater_equal",
+    "inf",
+    "less",
+    "less_equal",
+    "log",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "maximum",
+    "minimum",
+    "nan",
+    "not_equal",
+    "pi",
+    "select",
+    "sign",
+    "sin",
+    "sinh",
+    "sqrt",
+    "tan",
+    "tanh",
+)
+NAMES: dict[str, Any] = {name: getattr(np, name) for name in _NUMPY_NAMES} | {
+    "reduce": functools.reduce
+}
+_EXPRESSIONS = (
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Constant,
+    ast.Name,
+    ast.Call,
+    ast.List,
+    ast.Tuple,
+    ast.keyword,
+    ast.Load,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+)
+
+
+def folder() -> Path | None:
+    """Where compiled losses are kept, or None when the store is off."""
+    if os.environ.get("TUTOR_NO_CACHE"):
+        return None
+    chosen = os.environ.get("TUTOR_CACHE_DIR")
+    if chosen:
+        return Path(chosen)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("tutor")) / "losses"
+
+
+@functools.cache
+def _fingerprint() -> list[Any]:
+    """What a stored loss depends on besides its own text: this format, tutor's version and
+    the files of the code that parsed, printed and compiled it (SymPy's included)."""
+    import importlib.util
+
+    here = Path(__file__).parent
+    files = [here / f"{name}.py" for name in ("arrays", "loss", "parse", "printing", "store")]
+    spec = importlib.util.find_spec("sympy")
+    if spec is not None and spec.origin:
+        files.append(Path(spec.origin))
+    stamps: list[list[Any]] = []
+    for path in files:
+        try:
+            status = path.stat()
+        except OSError:
+            stamps.append([path.name, None])
+            continue
+        stamps.append([path.name, status.st_size, status.st_mtime_ns])
+    return [FORMAT, tutor.__version__, stamps]
+
+
+def key(text: str, params: Any, shapes: Any, data: Any) -> str:
+    """A file name for one (text, parameters, shapes, data): a hash, with the fingerprint."""
+    described = json.dumps([_fingerprint(), text, params, shapes, data], allow_nan=True)
+    return hashlib.sha256(described.encode("utf-8")).hexdigest()
+
+
+# --- Writing -------------------------------------------------------------------------------------
+
+
+def _source(function: Callable[..., Any]) -> str | None:
+    """The source lambdify generated (it keeps it for ``inspect``), if every name the function
+    reads besides its arguments is bound to the very object :data:`NAMES` binds."""
+    import inspect
+
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return None
+    if len(source) > MAX_SOURCE or _checked_tree(source) is None:
+        return None
+    for name in function.__code__.co_names:
+        if name in NAMES and function.__globals__.get(name) is not NAMES[name]:
+            return None
+    return source
+
+
+def save(name: str, loss: Loss) -> None:
+    """Keep ``loss`` under ``name``; silently nothing when it cannot be stored or written."""
+    place = folder()
+    if place is None:
+        return
+    value, gradient = _source(loss._value), _source(loss._gradient)
+    if value is None or gradient is None:
+        return
+    record = {
+        "format": FORMAT,
+        "text": loss.text,
+        "params": list(loss.params),
+        "shapes": [[p.name, list(p.shape)] for p in loss.layout.parameters],
+        "value": value,
+        "gradient": gradient,
+        "templates": [[t.plain, t.latex, [list(s) for s in t.slots]] for t in loss.templates],
+        "derivatives": [
+            [d.name, d.plain, d.latex, d.expression_plain, d.expression_latex]
+            for d in loss.derivatives
+        ],
+    }
+    try:
+        place.mkdir(parents=True, exist_ok=True)
+        _write_atomically(place / f"{name}.json", json.dumps(record, ensure_ascii=False))
+        _prune(place)
+    except OSError:
+        return
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below; renamed on success)
+        "w", encoding="utf-8", dir=path.parent, prefix=".", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            handle.write(text)
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def _prune(place: Path) -> None:
+    """Keep the newest :data:`MAX_FILES` files."""
+    files = list(place.glob("*.json"))
+    if len(files) <= MAX_FILES:
+        return
+    files.sort(key=lambda p: p.stat().st_mtime_ns)
+    for path in files[: len(files) - MAX_FILES]:
+        path.unlink(missing_ok=True)
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+def load(name: str, text: str, symbolic: Callable[[], Any]) -> Loss | None:
+    """The loss ``text`` kept under ``name``, or None (not kept, unreadable, or refused by the
+    checks). ``symbolic`` derives its SymPy expressions again, if they are ever asked for."""
+    place = folder()
+    if place is None:
+        return None
+    try:
+        record = json.loads((place / f"{name}.json").read_text(encoding="utf-8"))
+        return _loss(record, text, symbolic)
+    except (OSError, ValueError, TypeError, KeyError, IndexError, SyntaxError, RecursionError):
+        return None
+
+
+def _strings(values: Any, count: int) -> tuple[str, ...]:
+    if not isinstance(values, list) or len(values) != count:
+        raise ValueError("wrong length")
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError("not text")
+    return tuple(values)
+
+
+def _loss(record: Any, text: str, symbolic: Callable[[], Any]) -> Loss:
+    from tutor.symbolic.loss import Loss, _layout
+
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise ValueError("another format")
+    if record["text"] != text:
+        raise ValueError("another loss")
+    params = _strings(record["params"], len(record["params"]))
+    shapes: dict[str, tuple[int, ...]] = {}
+    for name, shape in record["shapes"]:
+        if not isinstance(name, str) or not all(type(d) is int and d > 0 for d in shape):
+            raise ValueError("bad shape")
+        shapes[name] = tuple(shape)
+    if list(shapes) != list(params):
+        raise ValueError("bad parameters")
+    layout = _layout(params, shapes)
+    n = len(layout.component_names())
+    value = _function(record["value"], n)
+    gradient = _function(record["gradient"], n)
+    templates = []
+    for plain, latex, slots in record["templates"]:
+        pairs = tuple((str(slot), int(index)) for slot, index in slots)
+        if not all(0 <= index < n for _, index in pairs):
+            raise ValueError("bad slot")
+        plain, latex = _strings([plain, latex], 2)
+        templates.append(Template(plain, latex, pairs))
+    derivatives = tuple(Derivative(*_strings(d, 5)) for d in record["derivatives"])
+    if len(templates) != n or len(derivatives) != n:
+        raise ValueError("wrong number of components")
+    return Loss(
+        text,
+        params,
+        value,
+        gradient,
+        layout=layout,
+        symbolic=symbolic,
+        printed=(tuple(templates), derivatives),
+    )
+
+
+def _checked_tree(source: str) -> ast.Module | None:
+    """The parsed source if it is one function of plain arguments returning a whitelisted
+    expression, else None."""
+    try:
+        tree = ast.parse(source, mode="exec")
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    function = tree.body[0]
+    arguments = function.args
+    if (
+        function.name != _FUNCTION
+        or function.decorator_list
+        or function.returns is not None
+        or arguments.posonlyargs
+        or arguments.kwonlyargs
+        or arguments.vararg
+        or arguments.kwarg
+        or arguments.defaults
+        or any(a.annotation is not None for a in arguments.args)
+        or len(function.body) != 1
+        or not isinstance(function.body[0], ast.Return)
+        or function.body[0].value is None
+    ):
+        return None
+    names = {a.arg for a in arguments.args}
+    if names & NAMES.keys() or not all(n.startswith(("Dummy_", "_Dummy_")) for n in names):
+        return None
+    for node in ast.walk(function.body[0].value):
+        if not isinstance(node, _EXPRESSIONS):
+            return None
+        if isinstance(node, ast.Constant) and type(node.value) not in (int, float, bool):
+            return None
+        if isinstance(node, ast.Name) and node.id not in names and node.id not in NAMES:
+            return None
+        if isinstance(node, ast.Call) and not (
+            isinstance(node.func, ast.Name) and node.func.id in NAMES
+        ):
+            return None
+        if isinstance(node, ast.keyword) and node.arg != "default":
+            return None
+    return tree
+
+
+def _function(source: Any, arity: int) -> Callable[..., Any]:
+    """A stored function, compiled from its checked tree with only :data:`NAMES` in scope."""
+    if not isinstance(source, str) or len(source) > MAX_SOURCE:
+        raise ValueError("not a stored function")
+    tree = _checked_tree(source)
+    if tree is None:
+        raise ValueError("refused by the whitelist")
+    function = tree.body[0]
+    assert isinstance(function, ast.FunctionDef)
+    if len(function.args.args) != arity:
+        raise ValueError("wrong number of arguments")
+    scope: dict[str, Any] = {"__builtins__": {}, **NAMES}
+    exec(compile(tree, "<stored loss>", "exec"), scope)  # a checked tree, not text
+    made: Callable[..., Any] = scope[_FUNCTION]
+    return made
+
+
+__all__: Sequence[str] = ("MAX_FILES", "NAMES", "folder", "key", "load", "save")
