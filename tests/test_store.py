@@ -107,6 +107,10 @@ REFUSED_SOURCES = [
     "def _lambdifygenerated(Dummy_1):\n    return Dummy_1\nprint(1)\n",
     "def _lambdifygenerated(Dummy_1, Dummy_2):\n    return Dummy_1\n",  # wrong arity
     "def _lambdifygenerated(Dummy_1):\n    return (\n",
+    "def _lambdifygenerated(Dummy_1):\n    return Dummy_1 + 9**9**9\n",  # exact integers
+    "def _lambdifygenerated(Dummy_1):\n    return Dummy_1*(10**60)**60\n",
+    "def _lambdifygenerated(Dummy_1):\n    return Dummy_1 + 2*2*2*2*2*2*2*2*2*2\n",
+    f"def _lambdifygenerated(Dummy_1):\n    return Dummy_1 + {10**30}\n",
 ]
 
 

@@ -6,10 +6,11 @@ NumPy source that ``sympy.lambdify`` generated for its value and gradient, and i
 printed as text and LaTeX. Read back, the source is never run as text: it is parsed with
 :mod:`ast` and every node checked against a whitelist (arithmetic, numbers, the function's own
 arguments, and calls to a fixed set of NumPy functions bound here, never names from the file),
-then compiled from the checked tree. Anything unexpected (a file from another version, a
-damaged or edited file, a function outside the whitelist) is a miss: the loss is derived with
-SymPy again and the file rewritten. Numbers are unchanged by the store: it runs the very source
-lambdify ran, on the same NumPy functions.
+then compiled from the checked tree; arithmetic on numbers alone is bounded, so that a damaged
+file cannot make Python's exact integers grow without end. Anything unexpected (a file from
+another version, a damaged or edited file, a function outside the whitelist) is a miss: the
+loss is derived with SymPy again and the file rewritten. Numbers are unchanged by the store: it
+runs the very source lambdify ran, on the same NumPy functions.
 
 The folder is :func:`platformdirs.user_cache_dir` (``TUTOR_CACHE_DIR`` overrides it;
 ``TUTOR_NO_CACHE=1`` turns the store off). Files are written atomically and the folder is kept
@@ -24,7 +25,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,11 @@ if TYPE_CHECKING:
 FORMAT = 1
 MAX_FILES = 500
 MAX_SOURCE = 200_000  # characters of one function's source; larger losses are not stored
+# A stored function does its arithmetic on the arguments (float64); the parts that read no
+# argument are the few numbers SymPy leaves unfolded (``1/2``, ``-1.0``). Bounding them keeps a
+# damaged file from making Python's exact integers grow without end (``9**9**9``).
+MAX_CONSTANT_NODES = 7
+MAX_INTEGER = 2**63
 _FUNCTION = "_lambdifygenerated"
 
 # The only names a stored function may read besides its arguments: what lambdify's NumPy
@@ -302,7 +308,8 @@ def _checked_tree(source: str) -> ast.Module | None:
     names = {a.arg for a in arguments.args}
     if names & NAMES.keys() or not all(n.startswith(("Dummy_", "_Dummy_")) for n in names):
         return None
-    for node in ast.walk(function.body[0].value):
+    body = function.body[0].value
+    for node in ast.walk(body):
         if not isinstance(node, _EXPRESSIONS):
             return None
         if isinstance(node, ast.Constant) and type(node.value) not in (int, float, bool):
@@ -315,7 +322,50 @@ def _checked_tree(source: str) -> ast.Module | None:
             return None
         if isinstance(node, ast.keyword) and node.arg != "default":
             return None
+        if (
+            isinstance(node, ast.Constant)
+            and type(node.value) is int
+            and abs(node.value) > MAX_INTEGER
+        ):
+            return None
+    try:
+        _constant_size(body, names)
+    except ValueError:
+        return None
     return tree
+
+
+def _constant_size(node: ast.AST, arguments: set[str]) -> int | None:
+    """The number of nodes of ``node`` if it is arithmetic on numbers alone (it reads no
+    argument), else None; ValueError for such arithmetic that is larger than
+    :data:`MAX_CONSTANT_NODES` or raises a number to a power that is not a small literal."""
+    if isinstance(node, ast.Constant):
+        return 1
+    if isinstance(node, ast.Name):
+        return None if node.id in arguments else 1  # pi, e, nan
+    if isinstance(node, ast.UnaryOp):
+        inner = _constant_size(node.operand, arguments)
+        return None if inner is None else inner + 1
+    if isinstance(node, ast.BinOp):
+        left = _constant_size(node.left, arguments)
+        right = _constant_size(node.right, arguments)
+        if left is None or right is None:
+            return None
+        if left + right + 1 > MAX_CONSTANT_NODES:
+            raise ValueError("too much arithmetic on numbers")
+        if isinstance(node.op, ast.Pow):
+            exponent = node.right.operand if isinstance(node.right, ast.UnaryOp) else node.right
+            if not (
+                isinstance(node.left, ast.Constant | ast.Name)
+                and isinstance(exponent, ast.Constant)
+                and isinstance(exponent.value, int | float)
+                and abs(exponent.value) <= 64
+            ):
+                raise ValueError("a power of numbers that is not a small literal")
+        return left + right + 1
+    for child in ast.iter_child_nodes(node):  # calls, lists: each part is judged on its own
+        _constant_size(child, arguments)
+    return None
 
 
 def _function(source: Any, arity: int) -> Callable[..., Any]:
@@ -333,6 +383,3 @@ def _function(source: Any, arity: int) -> Callable[..., Any]:
     exec(compile(tree, "<stored loss>", "exec"), scope)  # a checked tree, not text
     made: Callable[..., Any] = scope[_FUNCTION]
     return made
-
-
-__all__: Sequence[str] = ("MAX_FILES", "NAMES", "folder", "key", "load", "save")
