@@ -581,3 +581,41 @@ def test_asked_values_have_one_entry_per_parameter() -> None:
                     continue
                 assert value.shape in {(), (len(exercise.start),)}, (exercise.id, key)
                 assert np.all(np.isfinite(value))
+
+
+def test_the_bundled_index_is_kept_in_the_cache_until_a_file_changes(
+    monkeypatch, tmp_path: Path
+) -> None:
+    """The listing reads the index from the cache, made again when any exercise file changes
+    (its size or modification time) or the kept index is damaged; the same summaries always."""
+    import shutil
+
+    from tutor.content import index
+
+    copy = tmp_path / "exercises"
+    shutil.copytree(index.exercises_dir(), copy)
+    monkeypatch.setattr(index, "exercises_dir", lambda: copy)
+    monkeypatch.setenv("TUTOR_CACHE_DIR", str(tmp_path / "cache"))
+
+    def listing() -> tuple:
+        index.bundled_index.cache_clear()
+        return index.bundled_index()
+
+    monkeypatch.setenv("TUTOR_NO_CACHE", "1")
+    parsed = listing()
+    monkeypatch.delenv("TUTOR_NO_CACHE")
+    assert listing() == parsed  # parsed, and kept
+    assert len(list((tmp_path / "cache" / "exercises").glob("*.json"))) == 1
+    monkeypatch.setattr(index, "_summary", lambda path: pytest.fail("parsed a TOML file"))
+    assert listing() == parsed  # read back without parsing
+    monkeypatch.undo()
+    monkeypatch.setattr(index, "exercises_dir", lambda: copy)
+    monkeypatch.setenv("TUTOR_CACHE_DIR", str(tmp_path / "cache"))
+    first = sorted(copy.rglob("*.toml"))[0]
+    first.write_text(first.read_text(encoding="utf-8").replace("title = ", "title = 'x' #", 1))
+    changed = listing()
+    assert changed != parsed and len(changed) == len(parsed)
+    assert "x" in {s.title for s in changed}
+    for path in (tmp_path / "cache" / "exercises").glob("*.json"):
+        path.write_text('[["a", "b", "c", "d", 1, "../../etc/passwd"]]', encoding="utf-8")
+    assert listing() == changed  # a damaged index is made again

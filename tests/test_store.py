@@ -61,13 +61,13 @@ def _points(loss: Loss) -> np.ndarray:
 def test_a_stored_loss_has_the_same_numbers_text_and_expressions(
     text: str, shapes: dict | None, data: dict | None, monkeypatch, tmp_path: Path
 ) -> None:
+    monkeypatch.setenv("TUTOR_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("TUTOR_NO_CACHE", "1")
     fresh = _fresh(text, shapes, data)
     assert not list(tmp_path.iterdir())
     monkeypatch.delenv("TUTOR_NO_CACHE")
-    monkeypatch.setenv("TUTOR_CACHE_DIR", str(tmp_path))
     first = _fresh(text, shapes, data)  # derived again, and written
-    assert len(list(tmp_path.glob("*.json"))) == 1
+    assert len(list((tmp_path / "losses").glob("*.json"))) == 1
     stored = _fresh(text, shapes, data)  # read back
     assert stored.printed is not None and first.printed is None
     assert (stored.text, stored.params, stored.layout) == (fresh.text, fresh.params, fresh.layout)
@@ -82,9 +82,15 @@ def test_a_stored_loss_has_the_same_numbers_text_and_expressions(
     assert stored.gradient_exprs == fresh.gradient_exprs
 
 
-def _record(folder: Path) -> tuple[Path, dict]:
+def _record(folder: Path) -> tuple[Path, str, dict]:
+    """The one stored loss in ``folder``: its file, its key and its record."""
     (path,) = folder.glob("*.json")
-    return path, json.loads(path.read_text(encoding="utf-8"))
+    entry = json.loads(path.read_text(encoding="utf-8"))
+    return path, entry["key"], entry["data"]
+
+
+def _rewrite(path: Path, key: str, record: object) -> None:
+    path.write_text(json.dumps({"key": key, "data": record}), encoding="utf-8")
 
 
 REFUSED_SOURCES = [
@@ -120,38 +126,44 @@ def test_a_stored_function_outside_the_whitelist_is_refused_then_rewritten(
 ) -> None:
     monkeypatch.setenv("TUTOR_CACHE_DIR", str(tmp_path))
     _fresh("(theta - 1)**2", None, None)
-    path, record = _record(tmp_path)
-    record["gradient"] = source
-    path.write_text(json.dumps(record), encoding="utf-8")
+    path, key, record = _record(tmp_path / "losses")
+    _rewrite(path, key, {**record, "gradient": source})
     loss_module._compile.cache_clear()
-    assert store.load(path.stem, "(theta - 1)**2", lambda: None) is None
+    assert store.load(key, "(theta - 1)**2", lambda: None) is None
     again = compile_loss("(theta - 1)**2")  # a miss: derived and written again
     assert again.printed is None
     np.testing.assert_array_equal(again.gradient(np.array([3.0])), [4.0])
-    rewritten = _record(tmp_path)[1]["gradient"]
+    rewritten = _record(tmp_path / "losses")[2]["gradient"]
     assert rewritten != source and store._checked_tree(rewritten) is not None
 
 
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda r: "not json",
-        lambda r: json.dumps({**r, "format": 0}),
-        lambda r: json.dumps({**r, "text": "(theta - 2)**2"}),
-        lambda r: json.dumps({**r, "shapes": [["theta", [0]]]}),
-        lambda r: json.dumps({**r, "templates": []}),
-        lambda r: json.dumps({**r, "derivatives": [["theta", 1, 2, 3, 4]]}),
-        lambda r: json.dumps({**r, "templates": [["a", "b", [["slot", 7]]]]}),
-        lambda r: json.dumps([r]),
-        lambda r: json.dumps({k: v for k, v in r.items() if k != "value"}),
+        lambda key, r: "not json",
+        lambda key, r: json.dumps({"key": key + " ", "data": r}),  # another loss's entry
+        lambda key, r: json.dumps([key, r]),
+        lambda key, r: json.dumps({"key": key, "data": {**r, "format": 0}}),
+        lambda key, r: json.dumps({"key": key, "data": {**r, "text": "(theta - 2)**2"}}),
+        lambda key, r: json.dumps({"key": key, "data": {**r, "shapes": [["theta", [0]]]}}),
+        lambda key, r: json.dumps({"key": key, "data": {**r, "templates": []}}),
+        lambda key, r: json.dumps({"key": key, "data": {**r, "derivatives": [["t", 1, 2, 3, 4]]}}),
+        lambda key, r: json.dumps(
+            {"key": key, "data": {**r, "templates": [["a", "b", [["s", 7]]]]}}
+        ),
+        lambda key, r: json.dumps({"key": key, "data": [r]}),
+        lambda key, r: json.dumps(
+            {"key": key, "data": {k: v for k, v in r.items() if k != "value"}}
+        ),
     ],
 )
 def test_a_damaged_or_foreign_file_is_a_miss(damage, monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TUTOR_CACHE_DIR", str(tmp_path))
     _fresh("(theta - 1)**2", None, None)
-    path, record = _record(tmp_path)
-    path.write_text(damage(record), encoding="utf-8")
-    assert store.load(path.stem, "(theta - 1)**2", lambda: None) is None
+    path, key, record = _record(tmp_path / "losses")
+    assert store.load(key, "(theta - 1)**2", lambda: None) is not None
+    path.write_text(damage(key, record), encoding="utf-8")
+    assert store.load(key, "(theta - 1)**2", lambda: None) is None
 
 
 def test_the_store_can_be_turned_off_and_keeps_few_files(monkeypatch, tmp_path: Path) -> None:
@@ -163,8 +175,8 @@ def test_the_store_can_be_turned_off_and_keeps_few_files(monkeypatch, tmp_path: 
     monkeypatch.setattr(store, "MAX_FILES", 3)
     for k in range(6):
         _fresh(f"x**2 + {k}*y**2", None, None)
-    assert len(list(tmp_path.glob("*.json"))) == 3
-    assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+    assert len(list((tmp_path / "losses").glob("*.json"))) == 3
+    assert not list((tmp_path / "losses").glob(".*"))  # no temporary file left behind
 
 
 def test_an_unwritable_folder_only_costs_the_store(monkeypatch, tmp_path: Path) -> None:

@@ -12,19 +12,15 @@ another version, a damaged or edited file, a function outside the whitelist) is 
 loss is derived with SymPy again and the file rewritten. Numbers are unchanged by the store: it
 runs the very source lambdify ran, on the same NumPy functions.
 
-The folder is :func:`platformdirs.user_cache_dir` (``TUTOR_CACHE_DIR`` overrides it;
-``TUTOR_NO_CACHE=1`` turns the store off). Files are written atomically and the folder is kept
-to :data:`MAX_FILES` files, oldest removed first.
+The files live in the ``losses`` folder of :mod:`tutor.cache` (``TUTOR_CACHE_DIR``,
+``TUTOR_NO_CACHE=1``), written atomically, at most :data:`MAX_FILES` of them.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,11 +28,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import tutor
+from tutor import cache
 from tutor.symbolic.printing import Derivative, Template
 
 if TYPE_CHECKING:
     from tutor.symbolic.loss import Loss
 
+KIND = "losses"
 FORMAT = 1
 MAX_FILES = 500
 MAX_SOURCE = 200_000  # characters of one function's source; larger losses are not stored
@@ -103,18 +101,6 @@ _EXPRESSIONS = (
 )
 
 
-def folder() -> Path | None:
-    """Where compiled losses are kept, or None when the store is off."""
-    if os.environ.get("TUTOR_NO_CACHE"):
-        return None
-    chosen = os.environ.get("TUTOR_CACHE_DIR")
-    if chosen:
-        return Path(chosen)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("tutor")) / "losses"
-
-
 @functools.cache
 def _fingerprint() -> list[Any]:
     """What a stored loss depends on besides its own text: this format, tutor's version and
@@ -138,9 +124,8 @@ def _fingerprint() -> list[Any]:
 
 
 def key(text: str, params: Any, shapes: Any, data: Any) -> str:
-    """A file name for one (text, parameters, shapes, data): a hash, with the fingerprint."""
-    described = json.dumps([_fingerprint(), text, params, shapes, data], allow_nan=True)
-    return hashlib.sha256(described.encode("utf-8")).hexdigest()
+    """The key of one (text, parameters, shapes, data), with the fingerprint."""
+    return json.dumps([_fingerprint(), text, params, shapes, data], allow_nan=True)
 
 
 # --- Writing -------------------------------------------------------------------------------------
@@ -163,10 +148,9 @@ def _source(function: Callable[..., Any]) -> str | None:
     return source
 
 
-def save(name: str, loss: Loss) -> None:
-    """Keep ``loss`` under ``name``; silently nothing when it cannot be stored or written."""
-    place = folder()
-    if place is None:
+def save(key: str, loss: Loss) -> None:
+    """Keep ``loss`` under ``key``; silently nothing when it cannot be stored or written."""
+    if cache.folder(KIND) is None:
         return
     value, gradient = _source(loss._value), _source(loss._gradient)
     if value is None or gradient is None:
@@ -184,48 +168,19 @@ def save(name: str, loss: Loss) -> None:
             for d in loss.derivatives
         ],
     }
-    try:
-        place.mkdir(parents=True, exist_ok=True)
-        _write_atomically(place / f"{name}.json", json.dumps(record, ensure_ascii=False))
-        _prune(place)
-    except OSError:
-        return
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below; renamed on success)
-        "w", encoding="utf-8", dir=path.parent, prefix=".", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            handle.write(text)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-
-
-def _prune(place: Path) -> None:
-    """Keep the newest :data:`MAX_FILES` files."""
-    files = list(place.glob("*.json"))
-    if len(files) <= MAX_FILES:
-        return
-    files.sort(key=lambda p: p.stat().st_mtime_ns)
-    for path in files[: len(files) - MAX_FILES]:
-        path.unlink(missing_ok=True)
+    cache.write(KIND, key, record, MAX_FILES)
 
 
 # --- Reading -------------------------------------------------------------------------------------
 
 
-def load(name: str, text: str, symbolic: Callable[[], Any]) -> Loss | None:
-    """The loss ``text`` kept under ``name``, or None (not kept, unreadable, or refused by the
+def load(key: str, text: str, symbolic: Callable[[], Any]) -> Loss | None:
+    """The loss ``text`` kept under ``key``, or None (not kept, unreadable, or refused by the
     checks). ``symbolic`` derives its SymPy expressions again, if they are ever asked for."""
-    place = folder()
-    if place is None:
+    record = cache.read(KIND, key)
+    if record is None:
         return None
     try:
-        record = json.loads((place / f"{name}.json").read_text(encoding="utf-8"))
         return _loss(record, text, symbolic)
     except (OSError, ValueError, TypeError, KeyError, IndexError, SyntaxError, RecursionError):
         return None
