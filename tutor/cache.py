@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Any
@@ -70,6 +69,8 @@ def write(kind: str, key: str, data: Any, keep: int = MAX_FILES) -> None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    import tempfile  # only writers need it
+
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below; renamed on success)
         "w", encoding="utf-8", dir=path.parent, prefix=".", suffix=".tmp", delete=False
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,8 @@ def write_atomically(path: Path, chunks: Iterator[str]) -> None:
         raise TutorError(f"--output {path}: no such folder {folder}")
     if path.is_dir():
         raise TutorError(f"--output {path}: is a folder, not a file")
+    import tempfile
+
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below; renamed on success)
         "w", encoding="utf-8", dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False
     )
