@@ -583,39 +583,51 @@ def test_asked_values_have_one_entry_per_parameter() -> None:
                 assert np.all(np.isfinite(value))
 
 
-def test_the_bundled_index_is_kept_in_the_cache_until_a_file_changes(
-    monkeypatch, tmp_path: Path
-) -> None:
-    """The listing reads the index from the cache, made again when any exercise file changes
-    (its size or modification time) or the kept index is damaged; the same summaries always."""
+def test_a_built_index_is_read_only_while_it_matches_the_files(monkeypatch, tmp_path: Path) -> None:
+    """The index a wheel carries (written by index_rows at build time) gives the same summaries
+    as parsing the files, without parsing them; a file added, removed or edited (another size),
+    or a damaged index, and the files are parsed instead."""
+    import json
     import shutil
 
     from tutor.content import index
 
     copy = tmp_path / "exercises"
-    shutil.copytree(index.exercises_dir(), copy)
+    shutil.copytree(index.exercises_dir(), copy, ignore=shutil.ignore_patterns(index.INDEX))
     monkeypatch.setattr(index, "exercises_dir", lambda: copy)
-    monkeypatch.setenv("TUTOR_CACHE_DIR", str(tmp_path / "cache"))
 
     def listing() -> tuple:
         index.bundled_index.cache_clear()
         return index.bundled_index()
 
-    monkeypatch.setenv("TUTOR_NO_CACHE", "1")
-    parsed = listing()
-    monkeypatch.delenv("TUTOR_NO_CACHE")
-    assert listing() == parsed  # parsed, and kept
-    assert len(list((tmp_path / "cache" / "exercises").glob("*.json"))) == 1
-    monkeypatch.setattr(index, "_summary", lambda path: pytest.fail("parsed a TOML file"))
-    assert listing() == parsed  # read back without parsing
-    monkeypatch.undo()
-    monkeypatch.setattr(index, "exercises_dir", lambda: copy)
-    monkeypatch.setenv("TUTOR_CACHE_DIR", str(tmp_path / "cache"))
+    parsed = listing()  # no index yet: every file parsed
+    assert len(parsed) == len(list(copy.rglob("*.toml")))
+    (copy / index.INDEX).write_text(json.dumps(index.index_rows(copy)), encoding="utf-8")
+    real_summary = index._summary
+    monkeypatch.setattr(index, "_summary", lambda path: pytest.fail(f"parsed {path}"))
+    assert listing() == parsed  # read from the index alone
+    monkeypatch.setattr(index, "_summary", real_summary)
+
     first = sorted(copy.rglob("*.toml"))[0]
     first.write_text(first.read_text(encoding="utf-8").replace("title = ", "title = 'x' #", 1))
-    changed = listing()
-    assert changed != parsed and len(changed) == len(parsed)
-    assert "x" in {s.title for s in changed}
-    for path in (tmp_path / "cache" / "exercises").glob("*.json"):
-        path.write_text('[["a", "b", "c", "d", 1, "../../etc/passwd"]]', encoding="utf-8")
-    assert listing() == changed  # a damaged index is made again
+    edited = listing()
+    assert "x" in {s.title for s in edited} and len(edited) == len(parsed)
+    (copy / "extra.toml").write_text("not toml at all [", encoding="utf-8")
+    assert listing() == edited  # an unreadable file is listed by nobody, and parsed again
+    for damaged in ("[", '[["../x.toml", 1, "a", "b", "c", "d", 1]]', "{}"):
+        (copy / index.INDEX).write_text(damaged, encoding="utf-8")
+        assert listing() == edited
+
+
+def test_an_installed_wheel_carries_the_index_of_its_exercises() -> None:
+    """Installed from a wheel (as CI and users install), the bundled index is there and says
+    what parsing the files says."""
+    import json
+
+    from tutor.content import index
+
+    folder = index.exercises_dir()
+    if folder.name != "_exercises":
+        pytest.skip("running from a source checkout (an editable install reads the files)")
+    rows = json.loads((folder / index.INDEX).read_text(encoding="utf-8"))
+    assert rows == index.index_rows(folder)

@@ -2,23 +2,27 @@
 
 Listing exercises must start instantly, so this module imports neither NumPy nor SymPy and
 validates nothing; :func:`tutor.content.exercises.load_exercise` does the full check, and
-``tutor exercises check`` runs it over a folder. The index of the bundled files is kept in the
-cache (:mod:`tutor.cache`), under the size and modification time of every file, so a listing
-reads one small JSON file instead of parsing every TOML file.
+``tutor exercises check`` runs it over a folder.
+
+A wheel carries the index of its bundled files (``_exercises/index.json``, written by the build
+hook ``hatch_build.py`` with :func:`index_rows`), so a listing reads one small file instead of
+parsing every TOML file. Each row holds its file's path and size; if the files on disk are not
+exactly those (a source checkout has no index; an edited file has another size), the files are
+parsed instead.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import tutor
-from tutor import cache
 
-KIND = "exercises"
+INDEX = "index.json"
 
 
 @dataclass(frozen=True)
@@ -65,42 +69,61 @@ def _summary(path: Path) -> ExerciseSummary | None:
 def bundled_index() -> tuple[ExerciseSummary, ...]:
     """Every readable bundled exercise header, sorted by (topic, id)."""
     folder = exercises_dir()
-    paths = sorted(folder.rglob("*.toml"))
-    stamps = []
-    for path in paths:
-        status = path.stat()
-        stamps.append([path.relative_to(folder).as_posix(), status.st_size, status.st_mtime_ns])
-    key = json.dumps([1, tutor.__version__, str(folder), stamps])
-    kept = _kept(cache.read(KIND, key), folder)
-    if kept is not None:
-        return kept
-    found = (_summary(path) for path in paths)
-    index = tuple(sorted((s for s in found if s is not None), key=lambda s: (s.topic, s.id)))
-    rows = [
-        [s.id, s.title, s.topic, s.optimizer, s.steps, _relative(s.path, folder)] for s in index
-    ]
-    cache.write(KIND, key, rows, keep=20)
-    return index
+    files = _files(folder)
+    built = _built(folder, files)
+    if built is not None:
+        return built
+    found = (_summary(folder / relative) for relative in sorted(files))
+    return _sorted(s for s in found if s is not None)
 
 
-def _relative(path: Path, folder: Path) -> str:
-    return path.relative_to(folder).as_posix()
+def _sorted(summaries: Any) -> tuple[ExerciseSummary, ...]:
+    return tuple(sorted(summaries, key=lambda s: (s.topic, s.id)))
 
 
-def _kept(rows: Any, folder: Path) -> tuple[ExerciseSummary, ...] | None:
-    """The index read back from the cache, or None if it is not a list of well-formed rows."""
-    if not isinstance(rows, list):
+def _files(folder: Path) -> dict[str, int]:
+    """Every ``.toml`` file under ``folder``: its path relative to it, and its size."""
+    found: dict[str, int] = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            if name.endswith(".toml"):
+                path = Path(root, name)
+                found[path.relative_to(folder).as_posix()] = path.stat().st_size
+    return found
+
+
+def index_rows(folder: Path) -> list[list[Any]]:
+    """The index a wheel carries: ``[path, size, id, title, topic, optimizer, steps]`` for each
+    exercise file (``[path, size]`` alone for a file that cannot be read)."""
+    rows: list[list[Any]] = []
+    for relative, size in sorted(_files(folder).items()):
+        summary = _summary(folder / relative)
+        if summary is None:
+            rows.append([relative, size])
+            continue
+        fields = [summary.id, summary.title, summary.topic, summary.optimizer, summary.steps]
+        rows.append([relative, size, *fields])
+    return rows
+
+
+def _built(folder: Path, files: dict[str, int]) -> tuple[ExerciseSummary, ...] | None:
+    """The index written at build time, if it describes exactly ``files``; else None."""
+    try:
+        rows = json.loads((folder / INDEX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(rows, list) or len(rows) != len(files):
         return None
     index = []
     for row in rows:
-        if not (isinstance(row, list) and len(row) == 6):
+        if not (isinstance(row, list) and len(row) in (2, 7)) or files.get(row[0]) != row[1]:
             return None
-        id_, title, topic, optimizer, steps, relative = row
-        texts = (id_, title, topic, optimizer, relative)
-        if not all(isinstance(t, str) for t in texts) or type(steps) is not int:
+        if len(row) == 2:
+            continue
+        _, _, id_, title, topic, optimizer, steps = row
+        if not all(isinstance(t, str) for t in (id_, title, topic, optimizer)):
             return None
-        path = folder / relative
-        if ".." in Path(relative).parts or path.suffix != ".toml":
+        if type(steps) is not int:
             return None
-        index.append(ExerciseSummary(id_, title, topic, optimizer, steps, path))
-    return tuple(index)
+        index.append(ExerciseSummary(id_, title, topic, optimizer, steps, folder / row[0]))
+    return _sorted(index)
