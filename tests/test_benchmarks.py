@@ -84,6 +84,7 @@ def test_table_has_one_line_per_row(bench):
         bench.Row("steps", "/s", 50_000.0, 10_000.0, 10, False),
         bench.Row("grid", "/s", 1_000.0, None, 100, False, "torch not installed"),
         bench.Row("memory", "KiB", 2048.0, 1024.0, 1.2, True),
+        bench.Row("first run", "s", 0.400, 0.300, None, True),  # shown for information
     ]
     lines = bench.format_table(rows).splitlines()
     assert lines[0].split() == ["measurement", "ours", "reference", "ratio", "target", "pass/fail"]
@@ -92,6 +93,7 @@ def test_table_has_one_line_per_row(bench):
         ["steps", "50,000", "/s", "10,000", "/s", "5.000", ">=", "10.0", "FAIL"],
         ["grid", "1,000", "/s", "torch", "not", "installed", "-", ">=", "100", "-"],
         ["memory", "2.0", "MiB", "1.0", "MiB", "2.000", "<=", "1.20", "FAIL"],
+        ["first", "run", "400.0", "ms", "300.0", "ms", "1.333", "-", "-"],
     ]
 
 
