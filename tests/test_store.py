@@ -153,6 +153,9 @@ def test_a_stored_function_outside_the_whitelist_is_refused_then_rewritten(
         ),
         lambda key, r: json.dumps({"key": key, "data": [r]}),
         lambda key, r: json.dumps(
+            {"key": key, "data": {**r, "params": ["a", "a"], "shapes": [["a", []], ["a", []]]}}
+        ),
+        lambda key, r: json.dumps(
             {"key": key, "data": {k: v for k, v in r.items() if k != "value"}}
         ),
     ],

@@ -29,6 +29,7 @@ import numpy as np
 
 import tutor
 from tutor import cache
+from tutor.errors import TutorError
 from tutor.symbolic.printing import Derivative, Template
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ def load(key: str, text: str, symbolic: Callable[[], Any]) -> Loss | None:
         return None
     try:
         return _loss(record, text, symbolic)
-    except (OSError, ValueError, TypeError, KeyError, IndexError, SyntaxError, RecursionError):
+    except (TutorError, ValueError, TypeError, KeyError, IndexError, SyntaxError, RecursionError):
         return None
 
 
