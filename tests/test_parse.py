@@ -217,7 +217,7 @@ def test_parsing_work_is_proportional_to_the_text(monkeypatch: pytest.MonkeyPatc
     (the previous parser re-walked the whole tree after every operation: quadratic)."""
     parse_expression(_sum_of(20, "warm"))  # SymPy's first use imports and caches
     visits, inspected = 0, 0
-    real_visit, real_inspect = parse_module._Builder.visit, parse_module._inspect
+    real_visit, real_inspect = parse_module._Builder.visit, parse_module.inspect_top
 
     def visit(self: Any, node: ast.AST, depth: int) -> Any:
         nonlocal visits
@@ -236,7 +236,7 @@ def test_parsing_work_is_proportional_to_the_text(monkeypatch: pytest.MonkeyPatc
         visits = inspected = 0
         with monkeypatch.context() as patch:
             patch.setattr(parse_module._Builder, "visit", visit)
-            patch.setattr(parse_module, "_inspect", inspect)
+            patch.setattr(parse_module, "inspect_top", inspect)
             parse_expression(text)
         assert visits <= nodes
         assert inspected <= 2 * nodes

@@ -16,6 +16,8 @@ SymPy's exact numbers (``x**(1/3)`` differentiates to ``1/(3*x**(2/3))``); power
 then only the top of the new node is inspected (``zoo``, ``I``, ``x**1000*x**1000``). A chain
 ``a + b - c + ...`` is built with one ``Add`` call: the work grows with the text, not its square.
 Vectors and matrices are handled by :mod:`tutor.symbolic.arrays`; each entry gets these checks.
+The checks of the text and the messages for refused syntax live in :mod:`tutor.symbolic.source`,
+the guards on numbers in :mod:`tutor.symbolic.guards`.
 
 Every refusal is an :class:`~tutor.errors.ExpressionError` whose one-line reason names the bad part
 and the fix; ``column`` is the 1-based character offset of the offending part in the original text
@@ -31,21 +33,42 @@ import functools
 import keyword
 import math
 import operator
-import re
 import types
 import unicodedata
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-import mpmath
 import numpy as np
 import sympy
 
 from tutor.errors import ExpressionError
 from tutor.symbolic import arrays
 from tutor.symbolic.arrays import ARRAY_FUNCTIONS, MAX_ENTRIES, MAX_OPERATIONS, Arity, Array
+from tutor.symbolic.guards import (
+    MAX_DIGITS,
+    MAX_EXP_ARGUMENT,
+    MAX_EXPONENT,
+    MAX_ROOT_SIZE,
+    NON_REAL,
+    TOO_LARGE,
+    UNDEFINED,
+    exp_problem,
+    float64,
+    inspect_top,
+    power64,
+    power_problem,
+)
+from tutor.symbolic.source import (
+    HINT,
+    MAX_DEPTH,
+    MAX_LENGTH,
+    OPERATORS,
+    Refusal,
+    Source,
+    refused_node,
+    refused_operator,
+)
 
 if TYPE_CHECKING:
     from tutor.engine.layout import Layout
@@ -74,126 +97,13 @@ __all__ = [
     "parse_expression",
 ]
 
-MAX_LENGTH = 20_000
-"""Longest accepted expression text, in characters (a sum of about 1,000 terms)."""
-MAX_DEPTH = 40
-"""Deepest accepted nesting, counted both as brackets in the text and as syntax-tree levels.
-A chain of same-kind operators such as ``a + b - c + d`` counts as a single level."""
-MAX_EXPONENT = 1000
-"""Largest accepted absolute value of a numeric exponent, e.g. ``x**1000`` but not ``x**1001``."""
-MAX_DIGITS = 1000
-"""Largest accepted exact number, in decimal digits (estimated before it is computed)."""
 MAX_LITERAL_DIGITS = 100
 """Longest accepted integer literal, in digits."""
-MAX_ROOT_SIZE = 40
-"""An exact root ``b**(p/q)`` needs ``q`` times the digits of ``b`` at most this: SymPy factors
-``b`` to simplify it (``2**(1/40)`` is fine, ``2**(1/997)`` is refused, ``2**0.001`` is a float)."""
-MAX_EXP_ARGUMENT = 700
-"""Largest ``|c|`` in ``exp(c)`` for a constant ``c`` (``exp(709.8)`` is float64's limit)."""
 MAX_NAME_LENGTH = 64
 """Longest accepted name, in characters."""
 MAX_EVALUATED_SIZE = 64
 """SymPy's functions analyse their argument (``abs(-x)`` becomes ``abs(x)``) at a cost that grows
 with it; larger arguments with parameters are left as written (same value, same derivative)."""
-
-_HINT = "use numbers, names, + - * / ** and functions such as exp(x)"
-_UNDEFINED, _NON_REAL = "undefined", "non-real"
-_TOO_LARGE = "the value is too large for a float64 (beyond about 1.8e308)"
-
-
-# --- Numbers: float64 values and guards ---------------------------------------------------------
-
-
-def _float64(compute: Callable[..., Any], *args: Any) -> Any:
-    """``compute(*args)`` in float64, with overflow turned into ``inf``. Our float64 functions
-    return ``nan`` where the value is undefined and a complex number where it is not real."""
-    try:
-        return compute(*args)
-    except OverflowError:
-        return math.inf
-
-
-def _power64(base: float, exponent: float) -> complex:
-    if base < 0 and not exponent.is_integer():
-        return 1j
-    return math.nan if base == 0 and exponent < 0 else base**exponent
-
-
-def _digits(number: sympy.Number) -> float:
-    """Roughly how many decimal digits ``number`` has (for floats: |decimal exponent|)."""
-    if number.is_zero:
-        return 0.0
-    if isinstance(number, sympy.Rational):
-        return max(math.log10(abs(number.p)), math.log10(number.q))
-    return abs(float(mpmath.mag(number))) * math.log10(2)
-
-
-def _power_problem(base: sympy.Expr, exponent: sympy.Expr, size: float | None) -> str | None:
-    """Why ``base**exponent`` must not be built (``size``: |exponent| when it is a number)."""
-    if base == sympy.E:
-        return _exp_problem(exponent, size)
-    if size is None:
-        return None
-    if size > MAX_EXPONENT:
-        shown = str(exponent) if len(str(exponent)) <= 20 else "of this size"
-        return f"exponent {shown} is too large (the limit is {MAX_EXPONENT})"
-    for factor in sympy.Mul.make_args(base):
-        number, power = factor.as_base_exp()
-        if isinstance(factor, sympy.exp):
-            problem = _exp_problem(sympy.Mul(factor.args[0], exponent), None)
-            if problem is not None:
-                return problem
-        if not (exponent.is_Number and number.is_Number and power.is_Number):
-            continue
-        power = power * exponent
-        digits = float(abs(power)) * _digits(number)
-        if digits > MAX_DIGITS:
-            return f"the result would have about {digits:.0f} digits (the limit is {MAX_DIGITS})"
-        degree, width = (power.q if power.is_Rational else 1), int(_digits(number)) + 1
-        if number.is_Rational and degree > 1 and degree * width > MAX_ROOT_SIZE:
-            return (
-                f"an exact root of degree {degree} of a {width}-digit number is too costly "
-                f"(degree times digits must be at most {MAX_ROOT_SIZE}); write the exponent "
-                "as a decimal instead, e.g. 0.25 for 1/4"
-            )
-    return None
-
-
-def _exp_problem(argument: sympy.Expr, value: float | None) -> str | None:
-    """Refuse ``exp`` of a constant beyond float64's range, and guard ``exp(c*log(b))``, which
-    SymPy rewrites as the power ``b**c``, like any other power."""
-    if value is None and argument.is_number:  # exp(a)**c: a constant not computed yet
-        value = _float64(lambda: abs(float(argument.evalf(20))))
-    if value is not None and abs(value) > MAX_EXP_ARGUMENT:
-        reason = f"exp of a constant beyond ±{MAX_EXP_ARGUMENT} is outside float64's range"
-        return reason + "; use a smaller number"
-    for term in sympy.Add.make_args(argument):
-        coefficient, rest = term.as_coeff_Mul()
-        logs = rest.atoms(sympy.log)
-        if logs:
-            base = sympy.Mul(*(log.args[0] for log in logs), evaluate=False)
-            problem = _power_problem(base, coefficient, float(abs(coefficient)))
-            if problem is not None:
-                return problem
-    return None
-
-
-_SPECIAL = {id(s): _UNDEFINED for s in (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)}
-_SPECIAL[id(sympy.I)] = _NON_REAL
-
-
-def _inspect(expr: sympy.Expr) -> tuple[str, sympy.Expr] | None:
-    """What SymPy made at the top of a new ``expr`` (itself and its direct arguments): an
-    undefined or non-real value, or a number or combined exponent that is too large."""
-    for sub in (expr, *expr.args):
-        for part in (sub, sub.base, sub.exp) if sub.is_Pow else (sub,):  # 1/0**x is zoo**x
-            if id(part) in _SPECIAL:
-                return _SPECIAL[id(part)], sub
-        if sub.is_Number and _digits(sub) > MAX_DIGITS:
-            return f"a number in the result would have more than {MAX_DIGITS} digits", sub
-        if sub.is_Pow and sub.exp.is_Number and abs(sub.exp) > MAX_EXPONENT:
-            return f"a combined exponent is too large (the limit is {MAX_EXPONENT})", sub
-    return None
 
 
 # --- Functions, constants and names -------------------------------------------------------------
@@ -226,8 +136,8 @@ class _Function(NamedTuple):
 _FUNCTIONS: Mapping[str, _Function] = {
     "abs": _Function(_ONE, sympy.Abs, abs),
     "cos": _Function(_ONE, sympy.cos, math.cos),
-    "cosh": _Function(_ONE, sympy.cosh, math.cosh, _exp_problem),
-    "exp": _Function(_ONE, sympy.exp, math.exp, _exp_problem),
+    "cosh": _Function(_ONE, sympy.cosh, math.cosh, exp_problem),
+    "exp": _Function(_ONE, sympy.exp, math.exp, exp_problem),
     "log": _Function(
         _ONE, sympy.log, lambda v: math.log(v) if v > 0 else 1j if v < 0 else math.nan
     ),
@@ -237,21 +147,21 @@ _FUNCTIONS: Mapping[str, _Function] = {
         _ONE,
         lambda x: sympy.Pow(sympy.Add(sympy.Integer(1), sympy.exp(_negate(x))), -1),
         lambda v: 1.0 / (1.0 + math.exp(-v)),
-        lambda x, v: _exp_problem(_negate(x), None if v is None else -v),
+        lambda x, v: exp_problem(_negate(x), None if v is None else -v),
     ),
     "sin": _Function(_ONE, sympy.sin, math.sin),
-    "sinh": _Function(_ONE, sympy.sinh, math.sinh, _exp_problem),
+    "sinh": _Function(_ONE, sympy.sinh, math.sinh, exp_problem),
     "softplus": _Function(
         _ONE,
         lambda x: sympy.log(sympy.Add(sympy.Integer(1), sympy.exp(x))),
         lambda v: math.log1p(math.exp(v)),
-        _exp_problem,
+        exp_problem,
     ),
     "sqrt": _Function(
         _ONE,
         sympy.sqrt,
         lambda v: math.sqrt(v) if v >= 0 else 1j,
-        lambda x, v: _power_problem(x, sympy.Rational(1, 2), 0.5),
+        lambda x, v: power_problem(x, sympy.Rational(1, 2), 0.5),
     ),
     "tan": _Function(_ONE, sympy.tan, math.tan),
     "tanh": _Function(_ONE, sympy.tanh, math.tanh),
@@ -345,168 +255,6 @@ class ParsedExpression:
         return Layout.of((name, dict(self.shapes).get(name, ())) for name in self.names)
 
 
-# --- Text, positions and syntax errors ----------------------------------------------------------
-
-_NEWLINE = re.compile(r"\r\n|\r|\n")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # category Cc but \t \n \r
-_BRACKET = re.compile(r"[()\[\]{}]")
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")
-_NUMBER_SYNTAX = re.compile(r"invalid (decimal|hexadecimal|octal|binary) literal")
-_KEEP_SYNTAX_MESSAGES = (
-    "was never closed",
-    "unmatched ",
-    "does not match opening parenthesis",
-    "invalid character",
-    "invalid non-printable character",
-)
-
-
-class _Refusal(Exception):
-    """Internal: a reason and a 0-based offset (``None``: global); becomes ExpressionError."""
-
-    def __init__(self, reason: str, offset: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.offset = reason, offset
-
-
-class _Source:
-    """The text, checked (length, blank text, control characters, bracket nesting) and parsed
-    without its leading whitespace, with the map from AST positions to offsets in the text."""
-
-    def __init__(self, text: str) -> None:
-        if len(text) > MAX_LENGTH:
-            raise _Refusal(f"too long ({len(text)} characters; the limit is {MAX_LENGTH})")
-        if not text.strip():
-            raise _Refusal("empty expression")
-        control = _CONTROL.search(text)
-        if control:
-            reason = f"control character U+{ord(control.group()):04X} is not allowed"
-            raise _Refusal(reason, control.start())
-        depth = 0
-        for match in _BRACKET.finditer(text):
-            depth += 1 if match.group() in "([{" else -1
-            if depth > MAX_DEPTH:
-                raise _Refusal(f"brackets are nested too deeply (more than {MAX_DEPTH} levels)")
-        self.text, self.body = text, text.lstrip(" \t\r\n")
-        self.lead = len(text) - len(self.body)
-        self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer(self.body)]
-
-    def tree(self) -> ast.Expression:
-        """``ast.parse`` in eval mode, with every failure turned into a refusal."""
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return ast.parse(self.body, mode="eval")
-        except SyntaxError as error:
-            raise self._syntax_refusal(error) from None
-        except (RecursionError, MemoryError):
-            raise _Refusal("expression is too complex to parse") from None
-        except ValueError as error:
-            raise _Refusal(f"cannot be parsed ({error})".replace("\n", " ")) from None
-
-    def _syntax_refusal(self, error: SyntaxError) -> _Refusal:
-        """A SyntaxError from ``ast.parse`` as a short, math-oriented refusal."""
-        for match in _IDENTIFIER.finditer(self.body):
-            word = match.group()
-            if keyword.iskeyword(word) and word not in ("True", "False", "None"):
-                reason = f"'{word}' is a reserved word; choose another name"
-                return _Refusal(reason, self.lead + match.start())
-        if not error.lineno or not error.offset or error.offset < 1:
-            return _Refusal("incomplete expression", len(self.text.rstrip()))
-        line_start = self.line_starts[min(error.lineno, len(self.line_starts)) - 1]
-        offset = min(self.lead + line_start + error.offset - 1, len(self.text))
-        message, text = error.msg or "invalid syntax", self.text
-        here, before = text[offset : offset + 1], text[:offset].rstrip()[-1:]
-        if any(part in message for part in _KEEP_SYNTAX_MESSAGES):
-            reason = message
-        elif _NUMBER_SYNTAX.search(message):
-            reason = "invalid number; write 2*x, not 2x"
-        elif "string" in message:
-            reason = "strings are not allowed"
-        elif text[offset : offset + 2] == ":=":
-            reason = "assignment with ':=' is not allowed; write only the expression"
-        elif here == "=":
-            reason = "'=' is not allowed; write only the expression, without an assignment"
-        elif here == ";":
-            reason = "';' is not allowed; write a single expression"
-        elif (here.isalnum() or here in "(_.") and (before.isalnum() or before in ")_."):
-            reason = "invalid syntax; is an operator such as * missing?"
-        else:
-            reason = "invalid syntax"
-        return _Refusal(reason, offset)
-
-    def offset(self, lineno: int, byte_col: int) -> int:
-        """0-based offset in the original text of an AST position (UTF-8 byte column)."""
-        start = self.line_starts[lineno - 1]
-        prefix = self.body[start:].encode("utf-8")[:byte_col].decode("utf-8", errors="ignore")
-        return self.lead + start + len(prefix)
-
-    def start(self, node: ast.AST) -> int:
-        return self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
-
-    def find(self, symbol: str, after: ast.AST, fallback: ast.AST) -> int:
-        """Offset of ``symbol`` after the end of ``after``, or where ``fallback`` starts."""
-        end = self.offset(after.end_lineno, after.end_col_offset)  # type: ignore[attr-defined]
-        found = self.text.find(symbol, end)
-        return found if found >= 0 else self.start(fallback)
-
-    def where(self, node: ast.AST) -> int:
-        """Where a problem with ``node`` is reported: its operator, ``.`` or ``[``, or its start."""
-        if isinstance(node, ast.BinOp):
-            return self.find(_OPERATORS[type(node.op)][0], node.left, node)
-        if isinstance(node, (ast.Attribute, ast.Subscript)):
-            return self.find("." if isinstance(node, ast.Attribute) else "[", node.value, node)
-        return self.start(node)
-
-
-# --- Refused syntax -----------------------------------------------------------------------------
-
-_OPERATORS: Mapping[type[ast.AST], tuple[str, str | None]] = types.MappingProxyType(
-    {
-        **{ast.Add: ("+", None), ast.Sub: ("-", None), ast.Mult: ("*", None)},
-        **{ast.Div: ("/", None), ast.Pow: ("**", None), ast.MatMult: ("@", None)},
-        **{ast.BitXor: ("^", "use ** for powers"), ast.FloorDiv: ("//", "use / for division")},
-        **{ast.Mod: ("%", "remainders are not supported"), ast.Not: ("not", _HINT)},
-        ast.BitAnd: ("&", "bit operations are not supported"),
-        ast.BitOr: ("|", "bit operations are not supported"),
-        **{ast.LShift: ("<<", "use * and ** instead"), ast.RShift: (">>", "use / and ** instead")},
-        ast.Invert: ("~", "use - for negation"),
-    }
-)
-"""Each operator's symbol (a problem with it is reported there) and, for refused operators,
-what to use instead: ``'^' is not allowed; use ** for powers``."""
-_REFUSED_NODES: Mapping[type[ast.AST], str] = types.MappingProxyType(
-    {
-        ast.Attribute: "attribute access with '.' is not allowed",
-        ast.Subscript: "indexing with [...] is not allowed",
-        ast.Tuple: "tuples are not allowed (a comma outside a function call makes a tuple)",
-        ast.IfExp: "conditional expressions (if/else) are not allowed",
-        ast.NamedExpr: "assignment with ':=' is not allowed",
-        ast.Starred: "'*' unpacking is not allowed in calls",
-        **{ast.Compare: "comparisons are not allowed", ast.BoolOp: "'and'/'or' are not allowed"},
-        **{ast.List: "lists are not allowed", ast.Set: "sets are not allowed"},
-        **{ast.Dict: "dicts are not allowed", ast.Slice: "slices are not allowed"},
-        **{ast.JoinedStr: "f-strings are not allowed", ast.Lambda: "'lambda' is not allowed"},
-        **{ast.Await: "'await' is not allowed", ast.Yield: "'yield' is not allowed"},
-        ast.YieldFrom: "'yield' is not allowed",
-        **dict.fromkeys(
-            (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp),
-            "comprehensions are not allowed",
-        ),
-    }
-)
-
-
-def _refused_node(node: ast.AST, source: _Source) -> _Refusal:
-    reason = _REFUSED_NODES.get(type(node), f"{type(node).__name__} expressions are not allowed")
-    return _Refusal(f"{reason}; {_HINT}", source.where(node))
-
-
-def _refused_operator(op: ast.AST) -> str:
-    symbol, advice = _OPERATORS.get(type(op), ("", None))
-    return f"'{symbol}' is not allowed; {advice}" if advice else "operator not allowed"
-
-
 def _suggestion(name: str, candidates: Sequence[str]) -> str:
     """``"; did you mean 'exp'?"`` when a close match exists, else ``""``."""
     matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
@@ -541,7 +289,7 @@ class _Term(NamedTuple):
 def _term(expr: sympy.Expr, value: float | None, size: int) -> _Term:
     """A term whose value, when unknown, is still found if SymPy reduced it to a number."""
     if value is None and expr.is_Atom and not expr.is_Symbol:  # x - x, x**0
-        value = _float64(float, expr)
+        value = float64(float, expr)
     return _Term(expr, value, 1 if expr.is_Atom else size)
 
 
@@ -554,13 +302,13 @@ class _Op(NamedTuple):
     undefined: str = "the value is undefined"
     non_real: str = "the value is not a real number"
 
-    def reason(self, kind: str) -> str:  # of what _inspect found
-        return {_UNDEFINED: self.undefined, _NON_REAL: self.non_real}.get(kind, kind)
+    def reason(self, kind: str) -> str:  # of what inspect_top found
+        return {UNDEFINED: self.undefined, NON_REAL: self.non_real}.get(kind, kind)
 
 
 _NEGATE, _MULTIPLY = _Op(_negate, operator.neg), _Op(sympy.Mul, operator.mul)
 _ADD = _Op(sympy.Add, lambda *values: math.fsum(values))
-_POWER = _Op(sympy.Pow, _power64, "division by zero (0 raised to a negative power)")
+_POWER = _Op(sympy.Pow, power64, "division by zero (0 raised to a negative power)")
 _ADDITIVE, _MULTIPLICATIVE = (ast.Add, ast.Sub), (ast.Mult, ast.Div)
 _LINKS: Mapping[type[ast.AST], tuple[_Op, Callable[[sympy.Expr], sympy.Expr]]] = {
     ast.Add: (_Op(sympy.Add, operator.add), lambda b: b),
@@ -579,7 +327,7 @@ class _Builder:
     declared parameters (``None``: any name), shapes and data arrays."""
 
     _HANDLERS: ClassVar[Mapping[type[ast.AST], Callable[[_Builder, Any, int], Value]]]
-    source: _Source
+    source: Source
     params: frozenset[str] | None
     shapes: dict[str, tuple[int, ...]]
     data: dict[str, np.ndarray]
@@ -590,23 +338,23 @@ class _Builder:
     def visit(self, node: ast.AST, depth: int) -> Value:
         """Build ``node`` at nesting ``depth`` (1: the body); shape problems are refused at it."""
         if depth > MAX_DEPTH:
-            raise _Refusal(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
+            raise Refusal(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
         handler = self._HANDLERS.get(type(node))
         if handler is None:
-            raise _refused_node(node, self.source)
+            raise refused_node(node, self.source)
         try:
             return handler(self, node, depth)
         except arrays.ShapeError as error:
-            raise _Refusal(error.reason, None if error.whole else self.source.where(node)) from None
+            raise Refusal(error.reason, None if error.whole else self.source.where(node)) from None
 
     def _number(self, node: ast.AST, op: _Op, *args: Any) -> float:
         """``op`` computed in float64, refused at ``node`` unless it is a finite real number."""
-        value = _float64(op.compute, *args)
+        value = float64(op.compute, *args)
         if isinstance(value, complex):
-            raise _Refusal(op.non_real, self.source.where(node))
+            raise Refusal(op.non_real, self.source.where(node))
         if not math.isfinite(value):
-            reason = op.undefined if math.isnan(value) else _TOO_LARGE
-            raise _Refusal(reason, self.source.where(node))
+            reason = op.undefined if math.isnan(value) else TOO_LARGE
+            raise Refusal(reason, self.source.where(node))
         return value
 
     def _entry(self, node: ast.AST, op: _Op, *terms: _Term) -> _Term:
@@ -615,9 +363,9 @@ class _Builder:
         values = [t.value for t in terms]
         value = None if None in values else self._number(node, op, *values)
         expr = op.build(*(t.expr for t in terms))
-        found = _inspect(expr)
+        found = inspect_top(expr)
         if found is not None:
-            raise _Refusal(op.reason(found[0]), self.source.where(node))
+            raise Refusal(op.reason(found[0]), self.source.where(node))
         return _term(expr, value, 1 + sum(t.size for t in terms))
 
     def _function(self, node: ast.AST, name: str, args: Sequence[_Term]) -> _Term:
@@ -632,7 +380,7 @@ class _Builder:
         guard = spec.guard if evaluate else None
         problem = guard(args[0].expr, args[0].value) if guard is not None else None
         if problem is not None:
-            raise _Refusal(problem, self.source.where(node))
+            raise Refusal(problem, self.source.where(node))
         undefined = f"{name} is undefined at this value"
         op = _Op(spec.build, spec.compute, undefined, f"{name} of this value is not a real number")
         with sympy.evaluate(evaluate):
@@ -642,7 +390,7 @@ class _Builder:
         """An int of at most :data:`MAX_LITERAL_DIGITS` digits or a finite float."""
         value = node.value
         if isinstance(value, bool) or value is None or value is Ellipsis:
-            reason = f"'{'...' if value is Ellipsis else repr(value)}' is not allowed; {_HINT}"
+            reason = f"'{'...' if value is Ellipsis else repr(value)}' is not allowed; {HINT}"
         elif isinstance(value, int) and len(str(abs(value))) > MAX_LITERAL_DIGITS:
             digits = len(str(abs(value)))
             reason = f"integer literal has {digits} digits (the limit is {MAX_LITERAL_DIGITS})"
@@ -654,19 +402,19 @@ class _Builder:
         elif isinstance(value, complex):
             reason = "complex numbers such as 1j are not allowed"
         elif isinstance(value, (str, bytes)):
-            reason = "strings are not allowed; " + _HINT
+            reason = "strings are not allowed; " + HINT
         else:
             reason = f"literal of type {type(value).__name__} is not allowed"
-        raise _Refusal(reason, self.source.start(node))
+        raise Refusal(reason, self.source.start(node))
 
     def _name(self, node: ast.Name, depth: int) -> Value:
         name, offset = node.id, self.source.start(node)
         if name in _FUNCTION_NAMES:
             reason = f"'{name}' is a function; call it with an argument, e.g. {name}(x)"
-            raise _Refusal(reason, offset)
+            raise Refusal(reason, offset)
         problem = name_problem(name)
         if problem is not None:
-            raise _Refusal(problem, offset)
+            raise Refusal(problem, offset)
         if self.params is None:
             declared = name not in CONSTANTS or name in self.shapes
         else:
@@ -678,7 +426,7 @@ class _Builder:
         known, data = sorted(self.params or ()), sorted(self.data)
         listed = (", ".join(known) or "none") + ("; data: " + ", ".join(data) if data else "")
         hint = _suggestion(name, known + data + [c for c in CONSTANTS if c not in known])
-        raise _Refusal(f"unknown name '{name}' (parameters: {listed}){hint}", offset)
+        raise Refusal(f"unknown name '{name}' (parameters: {listed}){hint}", offset)
 
     def _grid(self, name: str) -> Value:
         """A data array's exact numbers, or a parameter's symbols (built once per name)."""
@@ -701,7 +449,7 @@ class _Builder:
                 return self._chain(node, depth, family)
         left = self.visit(node.left, depth + 1)
         if not isinstance(node.op, (ast.Pow, ast.MatMult)):
-            raise _Refusal(_refused_operator(node.op), self.source.where(node))
+            raise Refusal(refused_operator(node.op), self.source.where(node))
         right = self.visit(node.right, depth + 1)
         if isinstance(node.op, ast.MatMult):
             return self.ops.matmul(_Scalars(self, node), left, right)
@@ -710,9 +458,9 @@ class _Builder:
 
     def _power(self, node: ast.BinOp, base: _Term, exponent: _Term) -> _Term:
         size = None if exponent.value is None else abs(exponent.value)
-        problem = _power_problem(base.expr, exponent.expr, size)
+        problem = power_problem(base.expr, exponent.expr, size)
         if problem is not None:
-            raise _Refusal(problem, self.source.where(node))
+            raise Refusal(problem, self.source.where(node))
         return self._entry(node, _POWER, base, exponent)
 
     def _chain(self, node: ast.BinOp, depth: int, family: tuple[type[ast.AST], ...]) -> Value:
@@ -730,10 +478,10 @@ class _Builder:
         for link in links:
             right, (op, part) = self.visit(link.right, depth + 1), _LINKS[type(link.op)]
             try:
-                shape = self.ops.broadcast((shape, right.shape), _OPERATORS[type(link.op)][0])
+                shape = self.ops.broadcast((shape, right.shape), OPERATORS[type(link.op)][0])
             except arrays.ShapeError as error:
                 where = None if error.whole else self.source.where(link)
-                raise _Refusal(error.reason, where) from None
+                raise Refusal(error.reason, where) from None
             count = math.prod(shape)
             if len(parts) < count:  # a number so far meets a vector or a matrix
                 parts = [list(parts[0]) for _ in range(count)]
@@ -741,7 +489,7 @@ class _Builder:
             divide = isinstance(link.op, ast.Div)
             for i, term in enumerate(right.spread(count)):
                 if divide and (term.value == 0 or (term.expr.is_Number and term.expr.is_zero)):
-                    raise _Refusal("division by zero", self.source.where(link))
+                    raise Refusal("division by zero", self.source.where(link))
                 current, values[i] = values[i], None
                 if current is not None and term.value is not None:
                     values[i] = self._number(link, op, current, term.value)
@@ -750,15 +498,15 @@ class _Builder:
         build, entries = _LINKS[type(node.op)][0].build, []
         for entry, value, size in zip(parts, values, sizes, strict=True):
             expr = build(*entry)
-            if build is sympy.Mul and _inspect(expr) is not None:
+            if build is sympy.Mul and inspect_top(expr) is not None:
                 raise self._blame(entry, links)
             entries.append(_term(expr, value, size + 1))
         return Array(shape, tuple(entries))
 
-    def _blame(self, parts: list[sympy.Expr], links: list[ast.BinOp]) -> _Refusal:
+    def _blame(self, parts: list[sympy.Expr], links: list[ast.BinOp]) -> Refusal:
         """A product that SymPy combined into something too large is refused at the first link
         after which the factors with the culprit's base are already too large together."""
-        kind, culprit = _inspect(sympy.Mul(*parts)) or (_UNDEFINED, sympy.S.One)
+        kind, culprit = inspect_top(sympy.Mul(*parts)) or (UNDEFINED, sympy.S.One)
         base, product = culprit.as_base_exp()[0], sympy.Integer(1)
 
         def related(factor: sympy.Expr) -> bool:
@@ -766,21 +514,21 @@ class _Builder:
 
         for index, part in enumerate(parts):
             product = sympy.Mul(product, *filter(related, sympy.Mul.make_args(part)))
-            if index and _inspect(product) is not None:
-                return _Refusal(_MULTIPLY.reason(kind), self.source.where(links[index - 1]))
-        return _Refusal(_MULTIPLY.reason(kind), self.source.where(links[-1]))
+            if index and inspect_top(product) is not None:
+                return Refusal(_MULTIPLY.reason(kind), self.source.where(links[index - 1]))
+        return Refusal(_MULTIPLY.reason(kind), self.source.where(links[-1]))
 
     def _unaryop(self, node: ast.UnaryOp, depth: int) -> Value:
         if isinstance(node.op, ast.UAdd):
             return self.visit(node.operand, depth + 1)
         if not isinstance(node.op, ast.USub):
-            raise _Refusal(_refused_operator(node.op), self.source.start(node))
+            raise Refusal(refused_operator(node.op), self.source.start(node))
         operand = self.visit(node.operand, depth + 1)
         return self.ops.map(operand, lambda t: self._entry(node, _NEGATE, t))
 
     def _attribute(self, node: ast.Attribute, depth: int) -> Value:
         if node.attr != "T":
-            raise _refused_node(node, self.source)
+            raise refused_node(node, self.source)
         return arrays.transpose(self.visit(node.value, depth + 1))
 
     def _call(self, node: ast.Call, depth: int) -> Value:
@@ -788,26 +536,26 @@ class _Builder:
         if not isinstance(func, ast.Name):
             self.visit(func, depth + 1)  # what is wrong inside is further left: report it first
             reason = "only named functions such as exp(x) can be called; use * to multiply, e.g. "
-            raise _Refusal(reason + "2*(x + 1)", self.source.find("(", func, node))
+            raise Refusal(reason + "2*(x + 1)", self.source.find("(", func, node))
         if (func.lineno, func.col_offset) != (node.lineno, node.col_offset):
             reason = f"write the function name directly, as in {func.id}(x)"
-            raise _Refusal(reason, self.source.start(node))
+            raise Refusal(reason, self.source.start(node))
         name = func.id
         if name not in _FUNCTION_NAMES:
             unknown = _unknown_function(name, bool(self.shapes or self.data))
-            raise _Refusal(unknown, self.source.start(func))
+            raise Refusal(unknown, self.source.start(func))
         refused = [a for a in node.args if isinstance(a, ast.Starred)] + list(node.keywords)
         if refused:
             first = min(refused, key=self.source.start)
             if not isinstance(first, ast.keyword):
-                raise _refused_node(first, self.source)
+                raise refused_node(first, self.source)
             what = "'**' arguments" if first.arg is None else "keyword arguments"
             reason = f"{what} are not allowed; pass arguments by position"
-            raise _Refusal(reason, self.source.start(first))
+            raise Refusal(reason, self.source.start(first))
         arity = (ALLOWED_FUNCTIONS.get(name) or ARRAY_FUNCTIONS[name]).arity
         if not arity.accepts(len(node.args)):
             reason = f"{name} takes {arity.describe()}, got {len(node.args)}"
-            raise _Refusal(reason, self.source.start(node))
+            raise Refusal(reason, self.source.start(node))
         args = [self.visit(arg, depth + 1) for arg in node.args]
         if name in ARRAY_FUNCTIONS:
             return ARRAY_FUNCTIONS[name].apply(self.ops, _Scalars(self, node), *args)
@@ -910,13 +658,13 @@ def parse_expression(
         raise TypeError(f"text must be a str, not {type(text).__name__}")
     declared = _declarations(text, params, shapes or {}, data or {})
     try:
-        source = _Source(text)
+        source = Source(text)
         builder = _Builder(source, *declared)
         value = builder.visit(source.tree(), 0)
         problem = arrays.loss_problem(value.shape)
         if problem is not None:
-            raise _Refusal(problem)
-    except _Refusal as refusal:
+            raise Refusal(problem)
+    except Refusal as refusal:
         column = None if refusal.offset is None else refusal.offset + 1
         raise ExpressionError(text, refusal.reason, column) from None
     except (RecursionError, MemoryError, ArithmeticError, ValueError):

@@ -105,11 +105,11 @@ _EXPRESSIONS = (
 @functools.cache
 def _fingerprint() -> list[Any]:
     """What a stored loss depends on besides its own text: this format, tutor's version and
-    the files of the code that parsed, printed and compiled it (SymPy's included)."""
+    the files of the code that parsed, printed and compiled it (the symbolic layer's, and
+    SymPy's ``__init__``)."""
     import importlib.util
 
-    here = Path(__file__).parent
-    files = [here / f"{name}.py" for name in ("arrays", "loss", "parse", "printing", "store")]
+    files = sorted(Path(__file__).parent.glob("*.py"))  # the whole symbolic layer
     spec = importlib.util.find_spec("sympy")
     if spec is not None and spec.origin:
         files.append(Path(spec.origin))
