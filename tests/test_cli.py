@@ -252,6 +252,16 @@ BAD_INPUTS = [
         "error: invalid value for '--lr': 'abc' is not a valid float (see 'tutor solve --help')",
     ),
     (["exercises", "check", "/nonexistent/folder"], "error: no such folder: /nonexistent/folder"),
+    (
+        ["solve", "adamw", "--loss", "rosenbrok", "--theta", "1,2"],
+        "error: expected 1 starting value (one each for rosenbrok), got 2; note: 'rosenbrok' is "
+        "not a preset; treating it as a parameter (did you mean 'rosenbrock'?)",
+    ),
+    (
+        ["solve", "adamw", "--loss", "Rosenbrok"],
+        "error: give a starting point with --theta (one value each for Rosenbrok); note: "
+        "'Rosenbrok' is not a preset; treating it as a parameter (did you mean 'rosenbrock'?)",
+    ),
 ]
 
 
@@ -505,3 +515,105 @@ def test_the_console_script_runs_without_the_cyclic_collector(monkeypatch) -> No
         if was:
             gc.enable()
     assert seen == [(("solve",), False), "tutor"]
+
+
+def test_a_bare_name_close_to_a_preset_gets_a_note_even_when_it_then_fails() -> None:
+    """``--loss rosenbrok`` minimises a parameter called rosenbrok, so say on stderr that it is
+    not the preset (when the start that follows fails, the error says it: see BAD_INPUTS);
+    presets and optimizers are named in any case."""
+    note = "'rosenbrok' is not a preset; treating it as a parameter (did you mean 'rosenbrock'?)"
+    ran = run("solve", "adamw", "--loss", "rosenbrok", "--theta", "1")
+    assert ran.exit_code == 0
+    assert ran.stderr.strip() == f"note: {note}"
+    assert run("solve", "adamw", "--loss", "ROSENBROCK", "-n", "1").exit_code == 0
+    assert run("solve", "ADAMW", "--theta", "2").exit_code == 0
+
+
+def _complete(*words: str) -> list[str]:
+    """What bash completion offers after ``tutor WORDS…`` (the last word being typed)."""
+    env = {
+        "_TUTOR_COMPLETE": "complete_bash",
+        "COMP_WORDS": " ".join(["tutor", *words]),
+        "COMP_CWORD": str(len(words)),
+    }
+    result = CliRunner().invoke(app, [], env=env, prog_name="tutor")
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_shell_completion_offers_the_registries_names() -> None:
+    from tutor.content.topics import topic_ids
+    from tutor.engine import OPTIMIZERS
+    from tutor.engine.schedules import SCHEDULES
+    from tutor.symbolic.presets import presets
+
+    assert set(main_module.COMMANDS) <= set(_complete(""))
+    assert _complete("solve", "") == list(OPTIMIZERS)
+    assert _complete("solve", "ada") == [name for name in OPTIMIZERS if name.startswith("ada")]
+    assert _complete("conventions", "") == list(OPTIMIZERS)
+    assert _complete("schedule", "") == list(SCHEDULES)
+    assert _complete("explain", "") == list(topic_ids())
+    assert _complete("solve", "adam", "--loss", "") == list(presets())
+
+
+def test_names_written_into_help_texts_are_the_registries() -> None:
+    """Help texts are static (building them from the registries would cost start-up), so this
+    holds the names they list to the registries: a new preset or schedule fails here."""
+    import click
+    import typer
+
+    from tutor.engine.schedules import SCHEDULES
+    from tutor.symbolic.presets import presets
+
+    group = typer.main.get_command(app)
+    assert isinstance(group, click.Group)
+
+    def help_of(command: str, name: str) -> str:
+        params = {p.name: p for p in group.commands[command].params}
+        text = getattr(params[name], "help", None)
+        assert text, (command, name)
+        return " ".join(text.split())
+
+    listed = re.search(r"a preset: ([a-z, ]+)\.", help_of("solve", "loss"))
+    assert listed is not None and listed.group(1).split(", ") == list(presets())
+    schedules = re.search(r"The schedule: ([a-z, -]+)\.", help_of("schedule", "name"))
+    assert schedules is not None
+    assert re.split(r", | or ", schedules.group(1)) == list(SCHEDULES)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
+def test_every_argument_has_its_help_in_help(command: list[str]) -> None:
+    """Each positional argument is explained in ``--help`` (typer 0.25 with Click 8.5 dropped
+    every argument's help; pyproject pins Click below 8.5 for it)."""
+    import click
+    import typer
+
+    found: click.Command = typer.main.get_command(app)
+    for name in command:
+        assert isinstance(found, click.Group)
+        found = found.commands[name]
+    shown = " ".join(run(*command, "--help").stdout.split())
+    for param in found.params:
+        if isinstance(param, click.Argument):
+            text = getattr(param, "help", None)
+            assert text, f"{' '.join(command)} {param.name}: no help"
+            assert " ".join(text.split())[:40] in shown
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
+def test_help_descriptions_are_wrapped_prose(command: list[str]) -> None:
+    """Every paragraph of a command's help that is not marked preformatted (``\\b``) starts
+    at the margin, so Click reflows it as prose (a docstring joined to unindented examples
+    without dedenting kept its source indentation, mid-sentence gaps and all)."""
+    import inspect
+
+    import click
+    import typer
+
+    found: click.Command = typer.main.get_command(app)
+    for name in command:
+        assert isinstance(found, click.Group)
+        found = found.commands[name]
+    for paragraph in re.split(r"\n\s*\n", inspect.cleandoc(found.help or "")):
+        if not paragraph.startswith("\b"):
+            assert paragraph == paragraph.lstrip(), paragraph

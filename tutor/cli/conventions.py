@@ -13,13 +13,18 @@ from tutor.cli.options import (
     PrecisionOption,
     StandaloneOption,
     check_output,
+    complete_optimizer,
 )
 
 
 def conventions(
     optimizer: Annotated[
         str | None,
-        typer.Argument(help="One optimizer (default: all of them).", show_default=False),
+        typer.Argument(
+            help="One optimizer (default: all of them).",
+            show_default=False,
+            autocompletion=complete_optimizer,
+        ),
     ] = None,
     output_format: FormatOption = "rich",  # type: ignore[assignment]
     output: OutputOption = None,

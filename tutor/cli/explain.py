@@ -20,6 +20,7 @@ from tutor.cli.options import (
     PrecisionOption,
     StandaloneOption,
     check_output,
+    complete_topic,
 )
 from tutor.errors import TutorError
 
@@ -65,6 +66,7 @@ def explain(
         typer.Argument(
             help="A topic id or another name for it ('bias correction'). Without it: the list.",
             show_default=False,
+            autocompletion=complete_topic,
         ),
     ] = None,
     lr: LrOption = None,

@@ -66,3 +66,47 @@ def check_output(kind: str, fmt: "Format", standalone: bool = False) -> str:
 
         raise TutorError("--standalone goes with --format latex")
     return name
+
+
+# --- Shell completion: names read from the registries, only when the shell asks ------------------
+
+
+def _starting(names: "list[str]", incomplete: str) -> list[str]:
+    return [name for name in names if name.startswith(incomplete.lower())]
+
+
+def complete_optimizer(incomplete: str) -> list[str]:
+    """Optimizer names for ``tutor solve <TAB>`` (the registry's)."""
+    from tutor.engine import OPTIMIZERS
+
+    return _starting(list(OPTIMIZERS), incomplete)
+
+
+def complete_schedule(incomplete: str) -> list[str]:
+    """Schedule names for ``tutor schedule <TAB>``."""
+    from tutor.engine.schedules import SCHEDULES
+
+    return _starting(list(SCHEDULES), incomplete)
+
+
+def complete_topic(incomplete: str) -> list[str]:
+    """Topic ids for ``tutor explain <TAB>``."""
+    from tutor.content.topics import topic_ids
+
+    return _starting(list(topic_ids()), incomplete)
+
+
+def complete_preset(incomplete: str) -> list[str]:
+    """Preset losses for ``--loss <TAB>`` (any expression is accepted too)."""
+    from tutor.symbolic.presets import presets
+
+    return _starting(list(presets()), incomplete)
+
+
+def with_examples(doc: str | None, examples: str) -> str:
+    """A command's docstring with its examples after it, its body dedented as Click expects
+    (Click dedents a help text by its least indented line, and the examples have none)."""
+    import textwrap  # Click's help formatter has imported it already
+
+    first, _, rest = (doc or "").partition("\n")
+    return f"{first.strip()}\n{textwrap.dedent(rest).rstrip()}\n\n{examples}"

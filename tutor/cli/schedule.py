@@ -21,6 +21,8 @@ from tutor.cli.options import (
     PrecisionOption,
     StandaloneOption,
     check_output,
+    complete_schedule,
+    with_examples,
 )
 from tutor.errors import TutorError
 
@@ -133,6 +135,7 @@ def schedule(
             help="The schedule: step, multistep, exponential, linear, cosine, "
             "cosine-warm-restarts, warmup-cosine, onecycle, cyclic or plateau.",
             show_default=False,
+            autocompletion=complete_schedule,
         ),
     ],
     lr: Annotated[
@@ -192,4 +195,4 @@ def schedule(
     emit(curve, fmt, precision=precision, standalone=standalone, output=output)
 
 
-schedule.__doc__ = (schedule.__doc__ or "") + "\n\n" + EXAMPLES
+schedule.__doc__ = with_examples(schedule.__doc__, EXAMPLES)

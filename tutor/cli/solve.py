@@ -27,6 +27,9 @@ from tutor.cli.options import (
     PrecisionOption,
     StandaloneOption,
     check_output,
+    complete_optimizer,
+    complete_preset,
+    with_examples,
 )
 from tutor.engine.names import CONVENTION_NAMES
 from tutor.errors import TutorError
@@ -335,6 +338,7 @@ def solve(
         typer.Argument(
             help="The optimizer (see 'tutor optimizers'); may be left out with --exercise.",
             show_default=False,
+            autocompletion=complete_optimizer,
         ),
     ] = None,
     loss: Annotated[
@@ -345,6 +349,7 @@ def solve(
             help="Loss expression such as '(theta - 1)**2', or a preset: quadratic, bowl, "
             "rosenbrock, himmelblau, beale, booth, logistic.  [default: quadratic]",
             show_default=False,
+            autocompletion=complete_preset,
         ),
     ] = None,
     params: Annotated[
@@ -560,4 +565,4 @@ def solve(
     emit(solution, fmt, precision=precision, standalone=standalone, output=output)
 
 
-solve.__doc__ = (solve.__doc__ or "") + "\n\n" + EXAMPLES
+solve.__doc__ = with_examples(solve.__doc__, EXAMPLES)

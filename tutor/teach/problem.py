@@ -206,12 +206,17 @@ def make_problem(
         preset, notes = None, ()
     else:
         compiled, preset_start, preset, notes = resolve_loss(loss, params, data)
-    if theta is None:
-        if not preset_start:
-            names = ", ".join(compiled.layout.component_names()[:8])
-            raise TutorError(f"give a starting point with --theta (one value each for {names})")
-        theta = preset_start
-    theta0 = _start(theta, compiled)
+    try:
+        if theta is None:
+            if not preset_start:
+                names = ", ".join(compiled.layout.component_names()[:8])
+                raise TutorError(f"give a starting point with --theta (one value each for {names})")
+            theta = preset_start
+        theta0 = _start(theta, compiled)
+    except TutorError as error:  # a mistyped preset is the likely cause: say so
+        if not notes:
+            raise
+        raise TutorError(f"{error}; note: {notes[0]}") from None
     config = spec.configure(hyperparameters, convention).with_clipping(clipping)
     check_steps(steps)
     _check_start(compiled, theta0)
