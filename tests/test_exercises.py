@@ -614,7 +614,10 @@ def test_a_built_index_is_read_only_while_it_matches_the_files(monkeypatch, tmp_
     assert "x" in {s.title for s in edited} and len(edited) == len(parsed)
     (copy / "extra.toml").write_text("not toml at all [", encoding="utf-8")
     assert listing() == edited  # an unreadable file is listed by nobody, and parsed again
-    for damaged in ("[", '[["../x.toml", 1, "a", "b", "c", "d", 1]]', "{}"):
+    rows = index.index_rows(copy)
+    twice = json.dumps([rows[0], *rows[:-1]])  # one file twice, another missing
+    unhashable = json.dumps([[[1], 2]] * len(rows))
+    for damaged in ("[", '[["../x.toml", 1, "a", "b", "c", "d", 1]]', "{}", unhashable, twice):
         (copy / index.INDEX).write_text(damaged, encoding="utf-8")
         assert listing() == edited
 

@@ -1,8 +1,8 @@
 """The user's cache folder: small JSON files that spare work a later run would repeat.
 
-Everything kept here can be made again (compiled losses, the index of bundled exercises), so a
-file that is missing, unreadable or damaged is simply a miss, and writing is never allowed to
-fail a command. The folder is :func:`platformdirs.user_cache_dir` (``TUTOR_CACHE_DIR``
+Everything kept here can be made again (today: compiled losses, see :mod:`tutor.symbolic.store`),
+so a file that is missing, unreadable or damaged is simply a miss, and writing is never allowed
+to fail a command. The folder is :func:`platformdirs.user_cache_dir` (``TUTOR_CACHE_DIR``
 overrides it; ``TUTOR_NO_CACHE=1`` turns the cache off); each kind of file has a sub-folder of
 its own, kept to a bounded number of files, oldest removed first. Files are written atomically
 (a temporary file renamed over the target), so a reader never sees half a file.

@@ -112,7 +112,8 @@ def commands_for(args: Sequence[str]) -> tuple[str, ...] | None:
 
 
 def __getattr__(name: str) -> Any:
-    """``app``, with every command, built on first use (tests and ``python -m tutor`` docs)."""
+    """``app``, with every command, built on first use (for tests and anything else that reads
+    the whole command tree)."""
     if name == "app":
         full = globals()["app"] = build_app()
         return full
@@ -122,11 +123,12 @@ def __getattr__(name: str) -> Any:
 def main() -> None:
     """Console-script entry point.
 
-    Python's cyclic garbage collector is off for the command's short life. Importing SymPy and
-    NumPy creates tens of thousands of long-lived objects that the collector walks again and
-    again while finding almost nothing to free: about 40 ms of a `tutor solve` (measured with
-    ``gc.callbacks``). Reference counting still frees everything that is not in a cycle at once;
-    a 100,000-step run and grading 500 files peak within 2 MB of what they do with it on.
+    Python's cyclic garbage collector is off for the command's short life. Importing NumPy and
+    SymPy creates tens of thousands of long-lived objects that the collector walks again and
+    again while finding almost nothing to free: about 40 ms of a `tutor solve` that derives its
+    loss with SymPy (measured with ``gc.callbacks``). Reference counting still frees everything
+    that is not in a cycle at once; a 100,000-step run and grading 500 files peak within 2 MB of
+    what they do with it on.
     """
     gc.disable()
     build_app(commands_for(sys.argv[1:]))(prog_name="tutor")

@@ -114,10 +114,13 @@ def _built(folder: Path, files: dict[str, int]) -> tuple[ExerciseSummary, ...] |
         return None
     if not isinstance(rows, list) or len(rows) != len(files):
         return None
-    index = []
+    index, seen = [], set()
     for row in rows:
-        if not (isinstance(row, list) and len(row) in (2, 7)) or files.get(row[0]) != row[1]:
+        if not (isinstance(row, list) and len(row) in (2, 7) and isinstance(row[0], str)):
             return None
+        if files.get(row[0]) != row[1] or row[0] in seen:
+            return None
+        seen.add(row[0])
         if len(row) == 2:
             continue
         _, _, id_, title, topic, optimizer, steps = row
