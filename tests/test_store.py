@@ -224,3 +224,20 @@ def test_a_second_solve_imports_no_sympy_and_prints_the_same(fmt: str, tmp_path:
     second = _solve(tmp_path, *SOLVE, "--format", fmt)
     assert first[0] is True and second[0] is False
     assert second[1] == first[1]
+
+
+def test_no_home_folder_means_no_store(monkeypatch) -> None:
+    """Where platformdirs cannot find a home folder, losses are derived every time; nothing
+    fails."""
+    import platformdirs
+
+    from tutor import cache
+
+    def no_home(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("home directory cannot be resolved")
+
+    monkeypatch.delenv("TUTOR_CACHE_DIR")
+    monkeypatch.setattr(platformdirs, "user_cache_dir", no_home)
+    assert cache.folder("losses") is None
+    loss = _fresh("(theta - 1)**2", None, None)
+    np.testing.assert_array_equal(loss.gradient(np.array([2.0])), [2.0])

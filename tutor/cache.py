@@ -31,7 +31,10 @@ def folder(kind: str) -> Path | None:
         return Path(chosen) / kind
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("tutor")) / kind
+    try:
+        return Path(platformdirs.user_cache_dir("tutor")) / kind
+    except (RuntimeError, OSError, KeyError):  # no home folder to be found: no cache
+        return None
 
 
 def _name(key: str) -> str:
