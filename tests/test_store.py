@@ -152,6 +152,7 @@ def test_a_stored_function_outside_the_whitelist_is_refused_then_rewritten(
             {"key": key, "data": {**r, "templates": [["a", "b", [["s", 7]]]]}}
         ),
         lambda key, r: json.dumps({"key": key, "data": [r]}),
+        lambda key, r: json.dumps({"key": key, "data": {**r, "shapes": [["theta", [10**5] * 2]]}}),
         lambda key, r: json.dumps(
             {"key": key, "data": {**r, "params": ["a", "a"], "shapes": [["a", []], ["a", []]]}}
         ),
@@ -166,6 +167,17 @@ def test_a_damaged_or_foreign_file_is_a_miss(damage, monkeypatch, tmp_path: Path
     path, key, record = _record(tmp_path / "losses")
     assert store.load(key, "(theta - 1)**2", lambda: None) is not None
     path.write_text(damage(key, record), encoding="utf-8")
+    assert store.load(key, "(theta - 1)**2", lambda: None) is None
+
+
+def test_an_oversized_file_is_not_read(monkeypatch, tmp_path: Path) -> None:
+    from tutor import cache
+
+    monkeypatch.setenv("TUTOR_CACHE_DIR", str(tmp_path))
+    _fresh("(theta - 1)**2", None, None)
+    path, key, _ = _record(tmp_path / "losses")
+    assert store.load(key, "(theta - 1)**2", lambda: None) is not None
+    monkeypatch.setattr(cache, "MAX_BYTES", path.stat().st_size - 1)
     assert store.load(key, "(theta - 1)**2", lambda: None) is None
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_FILES = 500
+MAX_BYTES = 4_000_000  # a larger file is not ours (a stored loss is a few kilobytes to ~500 KB)
 
 
 def folder(kind: str) -> Path | None:
@@ -48,8 +49,11 @@ def read(kind: str, key: str) -> Any:
     place = folder(kind)
     if place is None:
         return None
+    path = place / _name(key)
     try:
-        entry = json.loads((place / _name(key)).read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_BYTES:
+            return None
+        entry = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(entry, dict) or entry.get("key") != key:

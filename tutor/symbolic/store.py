@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,7 +197,7 @@ def _strings(values: Any, count: int) -> tuple[str, ...]:
 
 
 def _loss(record: Any, text: str, symbolic: Callable[[], Any]) -> Loss:
-    from tutor.symbolic.loss import Loss, _layout
+    from tutor.symbolic.loss import MAX_PARAMETER_ENTRIES, Loss, _layout
 
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise ValueError("another format")
@@ -210,6 +211,8 @@ def _loss(record: Any, text: str, symbolic: Callable[[], Any]) -> Loss:
         shapes[name] = tuple(shape)
     if list(shapes) != list(params):
         raise ValueError("bad parameters")
+    if sum(math.prod(shape) for shape in shapes.values()) > MAX_PARAMETER_ENTRIES:
+        raise ValueError("more parameter entries than a loss may have")
     layout = _layout(params, shapes)
     n = len(layout.component_names())
     value = _function(record["value"], n)
