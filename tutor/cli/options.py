@@ -71,7 +71,7 @@ def check_output(kind: str, fmt: "Format", standalone: bool = False) -> str:
 # --- Shell completion: names read from the registries, only when the shell asks ------------------
 
 
-def _starting(names: "list[str]", incomplete: str) -> list[str]:
+def _starting(names: list[str], incomplete: str) -> list[str]:
     return [name for name in names if name.startswith(incomplete.lower())]
 
 
