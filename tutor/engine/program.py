@@ -213,33 +213,18 @@ class Program:
             objective: what procedures may call (loss and gradient at other points).
             notes: filled with each procedure's inner iterations, by its first output's key.
         """
+        extras = _extras(hyper, inputs, objective, notes)
         if self.scope == "tensor":
-            return self._step_per_tensor(theta, g, state, t, hyper, inputs, objective, notes)
+            return self._step_per_tensor(theta, g, state, t, extras)
         compiled = self._whole
-        env: dict[str, Any] = {"t": float(t), "theta": theta, "g": g}
-        if hyper:
-            env.update(hyper)
-        if inputs:
-            env.update(inputs)
-        if objective is not None:
-            env["_objective"] = objective
-        if notes is not None:
-            env["_notes"] = notes
+        env: dict[str, Any] = {"t": float(t), "theta": theta, "g": g, **extras}
         for key, previous in self._previous:
             env[previous] = state[key]
         values = compiled.function(env)
         return values, {key: values[key] for key, _ in self._previous}
 
     def _step_per_tensor(
-        self,
-        theta: np.ndarray,
-        g: np.ndarray,
-        state: State,
-        t: int,
-        hyper: Mapping[str, Any] | None,
-        inputs: Mapping[str, Any] | None,
-        objective: Any,
-        notes: dict[str, list[dict[str, Any]]] | None,
+        self, theta: np.ndarray, g: np.ndarray, state: State, t: int, extras: dict[str, Any]
     ) -> tuple[Values, State]:
         pieces: dict[str, list[np.ndarray]] = {}
         new_state: State = {}
@@ -248,15 +233,8 @@ class Program:
                 "t": float(t),
                 "theta": theta[where].reshape(parameter.shape),
                 "g": g[where].reshape(parameter.shape),
+                **extras,
             }
-            if hyper:
-                env.update(hyper)
-            if inputs:
-                env.update(inputs)
-            if objective is not None:
-                env["_objective"] = objective
-            if notes is not None:
-                env["_notes"] = notes
             for quantity in compiled.stored:
                 key = f"{parameter.name}:{quantity.key}"
                 env[quantity.previous.key] = state[key]  # type: ignore[union-attr]
@@ -297,6 +275,22 @@ class Program:
             if shown:
                 formula = formula.specialize(merged)
             return formula.evaluate(merged)
+
+
+def _extras(
+    hyper: Mapping[str, Any] | None,
+    inputs: Mapping[str, Any] | None,
+    objective: Any,
+    notes: dict[str, list[dict[str, Any]]] | None,
+) -> dict[str, Any]:
+    """What a step's environment holds besides t, θ and g: this step's hyper-parameters, the
+    inputs (loss, Hessian), and for procedures the objective and the notes to fill."""
+    extras: dict[str, Any] = {**(hyper or {}), **(inputs or {})}
+    if objective is not None:
+        extras["_objective"] = objective
+    if notes is not None:
+        extras["_notes"] = notes
+    return extras
 
 
 Gradient = Callable[[np.ndarray], np.ndarray]
