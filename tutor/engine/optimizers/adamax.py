@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from tutor.engine import symbols as s
 from tutor.engine.formula import absolute, maximum
 from tutor.engine.optimizers.common import (
+    FIRST_MOMENT,
     MAXIMIZE,
     beta,
     bias_correction,
@@ -48,7 +49,7 @@ from tutor.engine.spec import (
     state,
 )
 
-M = state("m", "m", "m", "first moment: a moving average of gradients", torch_state="exp_avg")
+M = FIRST_MOMENT
 U = state(
     "u",
     "u",

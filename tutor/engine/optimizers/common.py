@@ -1,7 +1,8 @@
 """Building blocks several optimizers share, each written once and named after its math.
 
 Hyper-parameter factories (:func:`lr`, :func:`beta`, …), the shared quantities (the decayed
-gradient ``g̃ₜ``, the step ``Δθₜ``, the new parameters ``θₜ``), and formula builders:
+gradient ``g̃ₜ``, NAdam's, RAdam's and Adamax's moments ``mₜ`` and ``vₜ``, the step ``Δθₜ``,
+the new parameters ``θₜ``), and formula builders:
 :func:`ema` (exponential moving average), :func:`ema_of_squares`, :func:`bias_correction`,
 :func:`stabilized_root` and :func:`gradient_prologue` (maximize and L2 weight decay, in torch's
 order). Where torch orders the arithmetic differently from the printed formula, the builder
@@ -24,6 +25,7 @@ from tutor.engine.spec import (
     Hyperparameter,
     Quantity,
     Setup,
+    state,
     value,
 )
 
@@ -106,6 +108,12 @@ G_DECAYED = value(
     "g̃",
     r"\tilde{g}",
     "the gradient with L2 weight decay λθ added, as torch.optim does for this optimizer",
+)
+FIRST_MOMENT = state(
+    "m", "m", "m", "first moment: a moving average of gradients", torch_state="exp_avg"
+)
+SECOND_MOMENT = state(
+    "v", "v", "v", "second moment: a moving average of squared gradients", torch_state="exp_avg_sq"
 )
 UPDATE = Quantity("update", s.UPDATE, "the step subtracted from the parameters")
 THETA_NEXT = Quantity("theta_next", s.THETA_NEXT, "the new parameters")

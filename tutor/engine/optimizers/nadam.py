@@ -36,7 +36,9 @@ from tutor.engine import symbols as s
 from tutor.engine.formula import Expr, Sym, sqrt
 from tutor.engine.optimizers.common import (
     DECOUPLED_WEIGHT_DECAY,
+    FIRST_MOMENT,
     MAXIMIZE,
+    SECOND_MOMENT,
     beta,
     bias_correction,
     decoupled_base,
@@ -63,10 +65,7 @@ from tutor.engine.spec import (
     value,
 )
 
-M = state("m", "m", "m", "first moment: a moving average of gradients", torch_state="exp_avg")
-V = state(
-    "v", "v", "v", "second moment: a moving average of squared gradients", torch_state="exp_avg_sq"
-)
+M, V = FIRST_MOMENT, SECOND_MOMENT
 MU = value("mu", "μ", r"\mu", "this step's momentum factor, warming up towards β₁")
 MU_NEXT = Quantity(
     "mu_next",

@@ -37,7 +37,9 @@ from tutor.engine import symbols as s
 from tutor.engine.formula import sqrt, where
 from tutor.engine.optimizers.common import (
     DECOUPLED_WEIGHT_DECAY,
+    FIRST_MOMENT,
     MAXIMIZE,
+    SECOND_MOMENT,
     beta,
     bias_correction,
     decoupled_base,
@@ -57,14 +59,10 @@ from tutor.engine.spec import (
     OptimizerSpec,
     Setup,
     Step,
-    state,
     value,
 )
 
-M = state("m", "m", "m", "first moment: a moving average of gradients", torch_state="exp_avg")
-V = state(
-    "v", "v", "v", "second moment: a moving average of squared gradients", torch_state="exp_avg_sq"
-)
+M, V = FIRST_MOMENT, SECOND_MOMENT
 M_HAT = value("m_hat", "m̂", r"\hat{m}", "bias-corrected first moment")
 RHO_INF = value(
     "rho_inf",
