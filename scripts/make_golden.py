@@ -551,13 +551,22 @@ def make_optimizer(name: str, params: list[torch.Tensor], hyper: Mapping[str, An
 def _tensors(
     loss_name: str, start: Sequence[float]
 ) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
+    """The parameter tensors for a start of one of :data:`LOSSES`, and the names it reads."""
+    _, names = LOSSES[loss_name]
+    return bind_tensors(names, SHAPES.get(loss_name), DATA.get(loss_name, {}), start)
+
+
+def bind_tensors(
+    names: Sequence[str],
+    shapes: Mapping[str, tuple[int, ...]] | None,
+    data: Mapping[str, list[float]],
+    start: Sequence[float],
+) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
     """The parameter tensors for a start, and the names the loss reads (parameters and data).
 
     Scalar parameters share one tensor (the engine's flat θ); shaped ones get a tensor each, as
     the layers of a model do, filled row-major from ``start``.
     """
-    _, names = LOSSES[loss_name]
-    shapes = SHAPES.get(loss_name)
     if shapes is None:
         param = torch.tensor(list(start), dtype=torch.float64, requires_grad=True)
         return [param], {name: param[i] for i, name in enumerate(names)}
@@ -570,9 +579,24 @@ def _tensors(
         tensor = torch.tensor(values, dtype=torch.float64).reshape(shape).requires_grad_(True)
         tensors.append(tensor)
         bound[name] = tensor
-    for name, values in DATA.get(loss_name, {}).items():
+    for name, values in data.items():
         bound[name] = torch.tensor(values, dtype=torch.float64)
     return tensors, bound
+
+
+def unique_names(cases: Sequence[Mapping[str, Any]], what: str = "case") -> None:
+    """Stop if two cases share a name (a golden file's cases are looked up by name)."""
+    names = [case["name"] for case in cases]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        sys.exit(f"duplicate {what} names: {', '.join(duplicates)}")
+
+
+def write_golden(path: Path, document: Mapping[str, Any], what: str) -> None:
+    """Write a golden file as the tests read it (sorted keys, one space of indentation)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {what} to {path}")
 
 
 def _flat(tensors: Sequence[torch.Tensor]) -> list[float]:
@@ -684,10 +708,7 @@ def build_case(row: tuple[str, str, dict[str, Any], str, list[float], int]) -> d
 def main() -> None:
     torch.set_default_dtype(torch.float64)
     cases = [build_case(row) for row in CASES]
-    names = [case["name"] for case in cases]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        sys.exit(f"duplicate case names: {', '.join(duplicates)}")
+    unique_names(cases)
     document = {
         "format_version": FORMAT_VERSION,
         "torch_version": torch.__version__,
@@ -695,9 +716,7 @@ def main() -> None:
         "torch_defaults": torch_defaults(),
         "cases": cases,
     }
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(document, sort_keys=True, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {len(cases)} cases to {OUTPUT}")
+    write_golden(OUTPUT, document, f"{len(cases)} cases")
 
 
 if __name__ == "__main__":

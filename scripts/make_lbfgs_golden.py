@@ -28,17 +28,20 @@ naming the case otherwise, and prints each case with its measured amplification.
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 try:
     import torch
 except ImportError:
     sys.exit("make_lbfgs_golden.py needs torch (pip install torch); the test suite does not")
+
+from make_golden import _flat, bind_tensors, unique_names, write_golden
 
 OUTPUT = Path(__file__).resolve().parent.parent / "tests" / "golden" / "lbfgs.json"
 FORMAT_VERSION = 1
@@ -205,27 +208,7 @@ def _tensors(loss_name: str, start: Sequence[float]) -> tuple[list[torch.Tensor]
     """The parameter tensors (one for scalar parameters, one per shaped parameter, as a model's
     layers) and the names the loss reads."""
     _, names, _ = LOSSES[loss_name]
-    shapes = SHAPES.get(loss_name)
-    bound: dict[str, Any] = {}
-    if shapes is None:
-        param = torch.tensor(list(start), dtype=torch.float64, requires_grad=True)
-        return [param], {name: param[i] for i, name in enumerate(names)}
-    tensors, offset = [], 0
-    for name in names:
-        size = math.prod(shapes[name])
-        values = list(start[offset : offset + size])
-        offset += size
-        tensor = torch.tensor(values, dtype=torch.float64).reshape(shapes[name])
-        tensor.requires_grad_(True)
-        tensors.append(tensor)
-        bound[name] = tensor
-    for name, values in DATA.get(loss_name, {}).items():
-        bound[name] = torch.tensor(values, dtype=torch.float64)
-    return tensors, bound
-
-
-def _flat(tensors: Sequence[torch.Tensor]) -> list[float]:
-    return torch.cat([t.detach().reshape(-1) for t in tensors]).tolist()
+    return bind_tensors(names, SHAPES.get(loss_name), DATA.get(loss_name, {}), start)
 
 
 def _number(value: Any) -> float:
@@ -407,10 +390,7 @@ def torch_defaults() -> dict[str, Any]:
 def main() -> None:
     torch.set_default_dtype(torch.float64)
     cases = [build_case(row) for row in CASES]
-    names = [case["name"] for case in cases]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        sys.exit(f"duplicate case names: {', '.join(duplicates)}")
+    unique_names(cases)
     document = {
         "format_version": FORMAT_VERSION,
         "torch_version": torch.__version__,
@@ -418,9 +398,7 @@ def main() -> None:
         "torch_defaults": {"lbfgs": torch_defaults()},
         "cases": cases,
     }
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(document, sort_keys=True, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {len(cases)} cases to {OUTPUT}")
+    write_golden(OUTPUT, document, f"{len(cases)} cases")
 
 
 if __name__ == "__main__":

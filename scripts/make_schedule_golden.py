@@ -23,7 +23,6 @@ Run (needs torch; the output is byte-for-byte stable)::
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -47,6 +46,8 @@ from make_golden import (
     evaluate,
     make_optimizer,
     our_hyperparameters,
+    unique_names,
+    write_golden,
 )
 
 OUTPUT = Path(__file__).resolve().parent.parent / "tests" / "golden" / "torch_schedules.json"
@@ -439,14 +440,11 @@ def main() -> None:
         "runs": [run_case(row) for row in RUN_CASES],
     }
     for table in ("schedules", "runs"):
-        names = [case["name"] for case in document[table]]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            sys.exit(f"duplicate {table} case names: {', '.join(duplicates)}")
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(json.dumps(document, sort_keys=True, indent=1) + "\n", encoding="utf-8")
-    print(
-        f"wrote {len(document['schedules'])} schedules and {len(document['runs'])} runs to {OUTPUT}"
+        unique_names(document[table], f"{table} case")
+    write_golden(
+        OUTPUT,
+        document,
+        f"{len(document['schedules'])} schedules and {len(document['runs'])} runs",
     )
 
 

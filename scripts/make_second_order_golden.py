@@ -24,7 +24,6 @@ Run with torch installed::
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -33,11 +32,15 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 try:
     import torch
     from torch.func import grad, hessian
 except ImportError:
     sys.exit("make_second_order_golden.py needs torch (pip install torch); the tests do not")
+
+from make_golden import write_golden
 
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden"
 FORMAT_VERSION = 1
@@ -303,9 +306,7 @@ def _write(name: str, cases: Sequence[dict[str, Any]]) -> None:
         "torch_defaults": {name: DEFAULTS[name]},
         "cases": list(cases),
     }
-    path = GOLDEN / f"{name}.json"
-    path.write_text(json.dumps(document, sort_keys=True, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {len(cases)} cases to {path}")
+    write_golden(GOLDEN / f"{name}.json", document, f"{len(cases)} cases")
 
 
 def main() -> None:
