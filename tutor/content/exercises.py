@@ -75,6 +75,7 @@ import numpy as np
 from tutor.content.index import bundled_index, exercises_dir
 from tutor.content.tolerances import DEFAULT_TOLERANCE, Tolerance, tolerance_from
 from tutor.content.topics import topic_ids
+from tutor.content.values import describe
 from tutor.engine import (
     OPTIMIZERS,
     Config,
@@ -226,19 +227,6 @@ _INVALID = object()
 Check = Callable[[str, Any], list[Problem]]
 
 
-def _describe(value: Any) -> str:
-    """A TOML value named the way TOML names it: ``string '0.1'``, ``boolean true``."""
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"{'integer' if isinstance(value, int) else 'float'} {value!r}"
-    if isinstance(value, str):
-        return f"string {value!r}"
-    if isinstance(value, list | dict):
-        return "an array" if isinstance(value, list) else "a table"
-    return f"date/time {value}"
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -254,7 +242,7 @@ class _Type:
 
     def parse(self, key: str, value: Any, problems: list[Problem]) -> Any:
         if not self.accepts(value):
-            problems.append((key, f"must be {self.noun}, got {_describe(value)}"))
+            problems.append((key, f"must be {self.noun}, got {describe(value)}"))
             return _INVALID
         if self.item is None:
             return self.convert(value)

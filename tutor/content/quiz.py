@@ -47,6 +47,7 @@ from typing import Any
 
 from tutor.content.tolerances import DEFAULT_TOLERANCE, Tolerance, tolerance_from
 from tutor.content.topics import topic_ids
+from tutor.content.values import describe
 from tutor.errors import TutorError
 
 FORMAT_VERSION = 1
@@ -180,17 +181,7 @@ def _suggest(value: str, known: Iterable[str]) -> str:
 
 
 def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"{'integer' if isinstance(value, int) else 'float'} {value!r}"
-    if isinstance(value, str):
-        return f"string {value[:40]!r}"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return f"date/time {value}"
+    return describe(value, longest=40)
 
 
 def _is_int(value: Any) -> bool:
