@@ -385,3 +385,16 @@ def test_solve_with_a_schedule_and_clipping_in_every_format(fmt: str) -> None:
         assert data["steps"][0]["schedule"]["lr"] == pytest.approx(0.05 / 25)
         names = [q["name"] for q in data["steps"][0]["quantities"]]
         assert names[:3] == ["grad_norm", "clip_coef", "g_clipped"]
+
+
+def test_every_symbol_is_printable_latex() -> None:
+    """No symbol's LaTeX holds a control character (``r"\\text"`` once became a TAB followed
+    by ``ext``, which TeX prints as the letters "ext")."""
+    from tutor.engine import OPTIMIZERS
+    from tutor.engine.schedules import SCHEDULES
+
+    symbols = [p.symbol for spec in SCHEDULES.values() for p in spec.parameters]
+    symbols += [h.symbol for spec in OPTIMIZERS.values() for h in spec.hyperparameters]
+    assert len(symbols) > 50
+    for symbol in symbols:
+        assert symbol.tex.isprintable() and symbol.text.isprintable(), symbol

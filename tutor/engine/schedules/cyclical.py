@@ -205,7 +205,7 @@ SPECS: tuple[ScheduleSpec, ...] = (
             ),
             argument(
                 "anneal_strategy",
-                sym("anneal_strategy", "anneal", r"	ext{anneal}"),
+                sym("anneal_strategy", "anneal", r"\text{anneal}"),
                 "cos",
                 "cosine or linear interpolation",
                 choices=("cos", "linear"),
@@ -215,7 +215,7 @@ SPECS: tuple[ScheduleSpec, ...] = (
             argument("final_div_factor", FINAL_DIV, 1e4, "starting rate / final rate", POSITIVE),
             argument(
                 "three_phase",
-                sym("three_phase", "three_phase", r"	ext{three\_phase}"),
+                sym("three_phase", "three_phase", r"\text{three\_phase}"),
                 False,
                 "come back down to the starting rate before annealing further",
             ),
@@ -246,7 +246,7 @@ SPECS: tuple[ScheduleSpec, ...] = (
             ),
             argument(
                 "mode",
-                sym("mode", "mode", r"	ext{mode}"),
+                sym("mode", "mode", r"\text{mode}"),
                 "triangular",
                 "how the amplitude changes from cycle to cycle",
                 choices=("triangular", "triangular2", "exp_range"),

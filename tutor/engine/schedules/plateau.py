@@ -103,7 +103,7 @@ SPECS: tuple[ScheduleSpec, ...] = (
         (
             argument(
                 "mode",
-                sym("mode", "mode", r"	ext{mode}"),
+                sym("mode", "mode", r"\text{mode}"),
                 "min",
                 "min: lower losses are better; max: higher are",
                 choices=("min", "max"),
@@ -113,7 +113,7 @@ SPECS: tuple[ScheduleSpec, ...] = (
             argument("threshold", THRESHOLD, 1e-4, "how much better counts as better"),
             argument(
                 "threshold_mode",
-                sym("threshold_mode", "threshold_mode", r"	ext{threshold\_mode}"),
+                sym("threshold_mode", "threshold_mode", r"\text{threshold\_mode}"),
                 "rel",
                 "rel: a fraction of the best loss; abs: an amount",
                 choices=("rel", "abs"),
