@@ -353,17 +353,7 @@ def _divergence_claim(problem: Any, run: Trajectory) -> Claim | None:
         record = _failed_record(problem, run, t)
         theta = record.theta
         if key == "loss":
-            with np.errstate(all="ignore"):
-                values, _ = run.program.step(
-                    record.theta,
-                    record.grad,
-                    previous_state(record),
-                    t,
-                    hyper=record.hyper or None,
-                    inputs=dict(record.inputs) or None,
-                    objective=problem.loss,
-                )
-            theta = values["theta_next"]
+            theta = _rerun(run.program, record, problem.loss)["theta_next"]
         evidence["theta_max"] = _largest(theta)
         evidence["operation"] = "overflow"
     else:
@@ -397,17 +387,7 @@ def _diagnose_quantity(
     program = run.program
     formula = program.algorithm.formulas[key]
     env = {**program.constants, **record.environment({}), "t": float(t)}
-    with np.errstate(all="ignore"):
-        values, _ = program.step(
-            record.theta,
-            record.grad,
-            previous_state(record),
-            t,
-            hyper=record.hyper or None,
-            inputs=dict(record.inputs) or None,
-            objective=problem.loss,
-        )
-    env.update(values)
+    env.update(_rerun(program, record, problem.loss))
     found = _first_bad_node(formula, env)
     evidence["symbol"] = program.algorithm.quantity(key).symbol.text
     if found is None:
@@ -422,6 +402,22 @@ def _diagnose_quantity(
         (float(np.max(np.abs(np.asarray(v, dtype=float)))) for v in inputs), default=0.0
     )
     evidence["gradient_norm"] = float(np.linalg.norm(record.grad))
+
+
+def _rerun(program: Program, record: StepRecord, objective: Any) -> Mapping[str, Any]:
+    """The step ``record`` holds, computed again by its own program, non-finite values and
+    all (a broken step is recomputed to show or explain where its numbers broke)."""
+    with np.errstate(all="ignore"):
+        values, _ = program.step(
+            record.theta,
+            record.grad,
+            previous_state(record),
+            record.t,
+            hyper=record.hyper or None,
+            inputs=dict(record.inputs) or None,
+            objective=objective,
+        )
+    return values
 
 
 def _failed_record(problem: Any, run: Trajectory, t: int) -> StepRecord:
@@ -457,16 +453,8 @@ def failed_step(problem: Any, run: Trajectory) -> StepRecord | None:
     if divergence is None or divergence.quantity == "g":
         return None
     record = _failed_record(problem, run, divergence.t)
+    values = _rerun(run.program, record, problem.loss)
     with np.errstate(all="ignore"):
-        values, _ = run.program.step(
-            record.theta,
-            record.grad,
-            previous_state(record),
-            record.t,
-            hyper=record.hyper or None,
-            inputs=dict(record.inputs) or None,
-            objective=problem.loss,
-        )
         loss_next = float(problem.loss.value(values["theta_next"]))
     return StepRecord(
         record.t,
