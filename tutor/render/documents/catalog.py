@@ -21,6 +21,18 @@ from tutor.render.numbers import json_value
 from tutor.render.options import RenderOptions
 
 
+def hyperparameter_data(h: Any) -> dict[str, Any]:
+    """A hyper-parameter as JSON: name, option, symbol, default, range and description."""
+    return {
+        "name": h.name,
+        "option": h.option,
+        "symbol": h.symbol.text,
+        "default": json_value(h.default),
+        "range": h.describe_range(),
+        "description": h.description,
+    }
+
+
 def build_optimizers(result: Any, options: RenderOptions) -> Document:
     rows = []
     for spec in result.specs:
@@ -70,15 +82,7 @@ def optimizers_data(result: Any) -> dict[str, Any]:
                 "year": spec.year,
                 "scope": spec.scope,
                 "hyperparameters": [
-                    {
-                        "name": h.name,
-                        "option": h.option,
-                        "symbol": h.symbol.text,
-                        "default": json_value(h.default),
-                        "range": h.describe_range(),
-                        "description": h.description,
-                        "torch_name": h.torch_name,
-                    }
+                    {**hyperparameter_data(h), "torch_name": h.torch_name}
                     for h in spec.hyperparameters
                 ],
                 "conventions": [c.name for c in spec.conventions],

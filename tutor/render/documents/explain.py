@@ -41,6 +41,7 @@ from tutor.render.blocks import (
     join,
     table,
 )
+from tutor.render.documents.catalog import hyperparameter_data
 from tutor.render.documents.conventions import _row_differences
 from tutor.render.numbers import json_value
 from tutor.render.options import RenderOptions
@@ -1334,17 +1335,7 @@ def explanation_data(result: Explanation) -> dict[str, Any]:
             for s in topic.sections
         ],
         "equations": [_equation_data(eq) for eq in parts.equations] if parts else [],
-        "hyperparameters": [
-            {
-                "name": h.name,
-                "option": h.option,
-                "symbol": h.symbol.text,
-                "default": json_value(h.default),
-                "range": h.describe_range(),
-                "description": h.description,
-            }
-            for h in parts.spec.hyperparameters
-        ]
+        "hyperparameters": [hyperparameter_data(h) for h in parts.spec.hyperparameters]
         if parts and "hyperparameters" in used
         else [],
         "conventions": table_data(ConventionTable(parts.conventions))["conventions"]
